@@ -1,0 +1,132 @@
+"""Cleaning text copied from listing pages for display, and finding links in abstracts.
+
+Abstracts on Daily Papers pages are often the arXiv LaTeX source with the markup half
+stripped: ``\\%``, ````quoted''``, ``Fr\\'echet``, ``\\eg``, ``M$^3$ViT``, ``\\ours``,
+colour macros that lost their backslash (``teal{Tool-use}``).  Display text is cleaned;
+the raw text is kept on the paper so nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_ACCENTS = {"'": "\u0301", "`": "\u0300", "^": "\u0302", '"': "\u0308", "~": "\u0303", "=": "\u0304", ".": "\u0307", "c": "\u0327", "v": "\u030c", "u": "\u0306", "H": "\u030b"}
+_ACCENT_RE = re.compile(r"\{?\\(['`^\"~=.]|[cvuH](?=[\s{]))\s*\{?([A-Za-z])\}?\}?")
+_ABBREVIATIONS = {"eg": "e.g.", "ie": "i.e.", "etal": "et al.", "etc": "etc.", "wrt": "w.r.t.", "vs": "vs.", "cf": "cf."}
+_ABBREV_RE = re.compile(r"\\(" + "|".join(_ABBREVIATIONS) + r")\b\.?(\{\})?")
+_SELF_MACROS = re.compile(r"\\(ours|model|method|name|system|approach|our|ourmethod|modelname|methodname)\b(\{\})?")
+_COLOURS = "red|green|blue|teal|orange|purple|magenta|cyan|gray|grey|violet|brown|olive|pink|lime|darkgreen|darkblue"
+_COLOUR_RE = re.compile(r"(?:\\textcolor\{[a-z]+\}|\\color\{[a-z]+\}|\\?\b(?:" + _COLOURS + r"))\{([^{}]*)\}")
+_TEXT_MACRO_RE = re.compile(r"\\(?:textbf|textit|emph|texttt|textsc|mathrm|mathbf|mathit|text|underline|textsf)\{([^{}]*)\}")
+_ESCAPED = re.compile(r"\\([%&#_$])")
+_SUPER = str.maketrans("0123456789+-=()n", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ⁿ")
+_SUB = str.maketrans("0123456789+-=()", "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎")
+_MATH_SYMBOLS = {
+    "times": "×", "cdot": "·", "sim": "~", "approx": "≈", "leq": "≤", "le": "≤", "geq": "≥", "ge": "≥",
+    "neq": "≠", "pm": "±", "infty": "∞", "rightarrow": "→", "to": "→", "leftarrow": "←", "Rightarrow": "⇒",
+    "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "lambda": "λ", "mu": "μ",
+    "pi": "π", "sigma": "σ", "theta": "θ", "tau": "τ", "phi": "φ", "ell": "ℓ", "%": "%",
+}
+_MATH_RE = re.compile(r"\$([^$]{1,80})\$")
+_SCRIPT_RE = re.compile(r"([\^_])(\{[^{}]*\}|[0-9A-Za-z+\-])")
+_SYMBOL_RE = re.compile(r"\\([A-Za-z]+|%)")
+_BARE_ARROW = re.compile(r"(?<=\s)rightarrow(?=\s)")
+# Control characters and bidirectional overrides: invisible, and able to reorder what a
+# reader sees.  Zero-width joiners stay (emoji and some scripts need them).
+# A group left after a macro lost its name: "Wukong{ViT-B}" was a subscript.
+_LEFTOVER_GROUP = re.compile(r"(\w)\{([^{}\\]+)\}")
+_INVISIBLE = re.compile("[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069\u200b\ufeff]")
+
+URL_RE = re.compile(r"~?(https?://[^\s<>\"'`{}|\\^]+)")
+_URL_TRAIL = ".,;:!?)]}'\"*"
+
+
+def strip_invisible(text: str) -> str:
+    """NFC-normalised *text* without control characters, bidi overrides or zero-width spaces."""
+    return _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
+
+
+def clean_text(text: str, name: str | None = None) -> str:
+    """Display text for a raw title or abstract: LaTeX leftovers resolved, whitespace folded.
+
+    *name* is the paper's short name (from the title, e.g. ``ScaLearn``); macros such as
+    ``\\ours`` that stood for it are replaced by it, or by "our method" when unknown.
+    """
+    text = strip_invisible(text)
+    text = _ESCAPED.sub(r"\1", text)
+    text = text.replace("``", "“").replace("''", "”")
+    text = re.sub(r"(?<![\w`])`(?=\w)([^`']*)'(?!\w)", r"‘\1’", text)
+    text = _ACCENT_RE.sub(_accent, text)
+    text = _ABBREV_RE.sub(lambda m: _ABBREVIATIONS[m.group(1)], text)
+    text = _SELF_MACROS.sub(name or "our method", text)
+    for _ in range(2):  # nested once at most in practice: \textbf{\emph{x}}
+        text = _COLOUR_RE.sub(r"\1", text)
+        text = _TEXT_MACRO_RE.sub(r"\1", text)
+    text = _MATH_RE.sub(lambda m: _math(m.group(1)), text)
+    text = _BARE_ARROW.sub("→", text)
+    text = _LEFTOVER_GROUP.sub(r"\1 (\2)", text)
+    return " ".join(text.split())
+
+
+def _accent(m: re.Match[str]) -> str:
+    return unicodedata.normalize("NFC", m.group(2) + _ACCENTS[m.group(1)])
+
+
+def _math(expr: str) -> str:
+    def script(m: re.Match[str]) -> str:
+        body = m.group(2).strip("{}")
+        table = _SUPER if m.group(1) == "^" else _SUB
+        # Only when every character has a Unicode super/subscript; otherwise keep it readable.
+        if all(ord(c) in table for c in body):
+            return body.translate(table)
+        return ("^" if m.group(1) == "^" else "_") + body
+
+    expr = _SYMBOL_RE.sub(lambda m: _MATH_SYMBOLS.get(m.group(1), m.group(1)), expr)
+    expr = _SCRIPT_RE.sub(script, expr)
+    return expr.replace("{", "").replace("}", "").strip()
+
+
+def short_name(title: str) -> str | None:
+    """The system name a title introduces (``ScaLearn`` in ``ScaLearn: Simple and ...``), if any."""
+    head, sep, _ = title.partition(":")
+    head = head.strip()
+    if sep and head and len(head.split()) <= 3 and len(head) <= 40:
+        return head
+    return None
+
+
+def find_urls(text: str) -> list[str]:
+    """The http(s) URLs in *text*, in order, without duplicates, trailing punctuation or a leading ``~``."""
+    out: list[str] = []
+    for m in URL_RE.finditer(text):
+        url = m.group(1)
+        while url and url[-1] in _URL_TRAIL:
+            # A closing bracket that belongs to the URL (balanced inside it) stays.
+            if url[-1] == ")" and url.count("(") >= url.count(")"):
+                break
+            url = url[:-1]
+        if url.endswith(".git"):
+            url = url[: -len(".git")]
+        if "://" in url and url.split("://", 1)[1] and url not in out:
+            out.append(url)
+    return out
+
+
+def classify_url(url: str) -> str:
+    """``code`` for repository hosts, ``data``/``model`` for Hugging Face, else ``project``."""
+    host = url.split("://", 1)[1].split("/", 1)[0].lower()
+    if host in {"github.com", "gitlab.com", "bitbucket.org", "anonymous.4open.science", "codeberg.org"}:
+        return "code"
+    if host.endswith("huggingface.co"):
+        return "code"
+    return "project"
+
+
+def first_sentence(text: str, limit: int = 240) -> str:
+    """The first sentence of an abstract, for one-line summaries; cut at *limit* characters."""
+    m = re.search(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z])", text)
+    sentence = text[: m.start()] if m else text
+    if len(sentence) > limit:
+        sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
+    return sentence

@@ -1,0 +1,136 @@
+"""The pipeline: content folder in, pages and export data out.
+
+Stages run in order (sources -> catalog -> overrides -> topics -> related -> render) and
+everything is gathered before anything is rendered, because related papers and backlinks
+form a graph over all papers.  Nothing here knows about MkDocs.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import exports, views
+from .catalog import build_catalog
+from .diagnostics import Diagnostics, display_path
+from .models import Paper, Site
+from .overrides import apply_curation, load_curation
+from .related import RelatedOptions, compute_related
+from .render import Renderer
+from .sources import load_listings
+from .topics import assign_topics, load_taxonomy
+from . import urls
+
+
+@dataclass
+class BuildOptions:
+    """What the site looks like beyond its content; set from the plugin config or CLI flags."""
+
+    site_name: str = "Reading list"
+    site_description: str = ""
+    site_url: str = ""
+    related: RelatedOptions = field(default_factory=RelatedOptions)
+
+
+def load_catalog(content_dir: Path) -> list[Paper]:
+    """The merged, cleaned papers of a content folder, before hand edits and topics.
+
+    A convenience for tools and tests that only need the papers; content errors raise
+    :class:`~generator.diagnostics.ContentError`.
+    """
+    diagnostics = Diagnostics()
+    listings = load_listings(Path(content_dir), diagnostics)
+    diagnostics.raise_if_errors()
+    return build_catalog(listings)
+
+
+@dataclass
+class Gathered:
+    """The content after every stage but rendering."""
+
+    listings: list
+    papers: list[Paper]
+    taxonomy: object
+    curation: object
+    entry_count: int
+    merged: int
+
+
+def gather(content_dir: Path, options: BuildOptions, diagnostics: Diagnostics) -> Gathered:
+    """Read, merge, curate, tag and link all content; stops with every content error at once."""
+    content_dir = Path(content_dir)
+    listings = load_listings(content_dir, diagnostics)
+    catalog = build_catalog(listings)
+    entry_count = sum(len(listing.entries) for listing in listings)
+    curation = load_curation(content_dir, diagnostics)
+    papers = apply_curation(catalog, curation, diagnostics)
+    taxonomy_path = content_dir / "topics.yaml"
+    taxonomy = load_taxonomy(taxonomy_path, diagnostics)
+    visible = [p for p in papers if not p.hidden]
+    assign_topics(visible, taxonomy, curation.manual_topics, diagnostics)
+    diagnostics.raise_if_errors()
+    compute_related(papers, options.related)
+    return Gathered(listings, papers, taxonomy, curation, entry_count, entry_count - len(catalog))
+
+
+def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | None = None) -> Site:
+    """Run the whole pipeline and return the pages (``{source path: Markdown}``), assets and
+    exports of the site.  Raises ContentError listing every error in the content."""
+    started = time.perf_counter()
+    options = options or BuildOptions()
+    diagnostics = Diagnostics()
+    g = gather(content_dir, options, diagnostics)
+    site_view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
+    renderer = Renderer(Path(templates_dir), {"site": site_view})
+    pages: dict[str, str] = {}
+    pages["index.md"] = renderer.page("index.md.j2", "index.md")
+    pages["topics/index.md"] = renderer.page("topics.md.j2", "topics/index.md")
+    for topic in site_view.topics:
+        src = urls.topic_src(topic.id)
+        pages[src] = renderer.page("topic.md.j2", src, topic=topic, view=site_view.topic_view(topic))
+    pages["lists/index.md"] = renderer.page("lists.md.j2", "lists/index.md")
+    for listing in g.listings:
+        src = urls.listing_src(listing.id)
+        pages[src] = renderer.page("listing.md.j2", src, listing=listing, view=site_view.listing_view(listing))
+    pages["timeline.md"] = renderer.page("timeline.md.j2", "timeline.md", view=site_view.timeline_view())
+    for paper in site_view.visible:
+        src = urls.paper_src(paper.id)
+        pages[src] = renderer.page("paper.md.j2", src, paper=paper, view=site_view.paper_view(paper))
+    assets = {
+        "assets/readinglist.css": (Path(templates_dir) / "assets" / "readinglist.css").read_bytes(),
+    }
+    site = Site(
+        pages=pages,
+        assets=assets,
+        exports={},
+        listings=g.listings,
+        papers=g.papers,
+        topics=site_view.topics,
+        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md"},
+        warnings=[str(d) for d in diagnostics.warnings],
+    )
+    site.view = site_view
+    site.options = options
+    site.exports = exports.build_exports(site, site_view, options, Path(templates_dir))
+    site.stats = {
+        "listings": len(g.listings),
+        "entries": g.entry_count,
+        "papers": len(site_view.visible),
+        "merged": g.merged,
+        "topics": len(site_view.topics),
+        "seconds": round(time.perf_counter() - started, 2),
+    }
+    return site
+
+
+def summary_line(site: Site) -> str:
+    """The one line the build log prints about the content."""
+    s = site.stats
+    return (
+        f"{s['listings']:.0f} listings, {s['entries']:.0f} entries, {s['papers']:.0f} papers "
+        f"({s['merged']:.0f} merged), {s['topics']:.0f} topics in {s['seconds']:.2f} s"
+    )
+
+
+__all__ = ["BuildOptions", "build_site", "gather", "load_catalog", "summary_line", "display_path"]

@@ -1,0 +1,113 @@
+"""Rendering the gathered site into Markdown pages with the Jinja2 templates.
+
+Every ``{{ value }}`` in a template passes through :func:`generator.escape.text` unless the
+value is :class:`~markupsafe.Markup` (URLs, links, numbers formatted by a filter), so a
+template cannot forget to escape untrusted text.  Links between pages are written as
+relative links to the source files (``../topics/x.md``) so that MkDocs validates them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote_plus
+
+import jinja2
+from markupsafe import Markup
+
+from . import escape, urls
+from .cleaning import first_sentence
+
+
+def _finalize(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return Markup("true" if value else "false")
+    if isinstance(value, (int, float)):
+        return Markup(str(value))
+    return escape.text(value)
+
+
+@jinja2.pass_context
+def _link(ctx: jinja2.runtime.Context, target_src: str) -> Markup:
+    """Relative Markdown link target from the page being rendered to another source page."""
+    return Markup(urls.relative_link(ctx["page_src"], target_src))
+
+
+@jinja2.pass_context
+def _site_url(ctx: jinja2.runtime.Context, path: str) -> Markup:
+    """Relative URL from the page being rendered to a site file (``papers.json``, a feed)."""
+    return Markup(escape.url_path(urls.relative_url(ctx["page_src"], path)))
+
+
+def format_date(value: dt.date | None, style: str = "long") -> Markup:
+    """``Oct 2, 2023`` (long) or ``2023-10`` (month); empty for None."""
+    if value is None:
+        return Markup("")
+    if style == "month":
+        return Markup(value.strftime("%B %Y"))
+    if style == "iso":
+        return Markup(value.isoformat())
+    if style == "ym":
+        return Markup(value.strftime("%Y-%m"))
+    return Markup(f"{value.strftime('%b')} {value.day}, {value.year}")
+
+
+def _plural(n: int, word: str, plural: str | None = None) -> Markup:
+    return Markup(f"{n:,} {word if n == 1 else (plural or word + 's')}")
+
+
+def _query(value: str) -> Markup:
+    return Markup(escape.url("https://x/?q=" + quote_plus(str(value)))[len("https://x/?q="):])
+
+
+def _score(value: float) -> Markup:
+    return Markup(f"{value:.2f}")
+
+
+def make_environment(templates_dir: Path) -> jinja2.Environment:
+    """The Jinja environment for the Markdown templates in *templates_dir*."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(templates_dir)),
+        autoescape=False,  # Markdown, not HTML: escaping is done by _finalize instead
+        finalize=_finalize,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(
+        link=_link,
+        site_url=_site_url,
+        fm=escape.front_matter,
+        url=escape.url,
+        date=format_date,
+        plural=_plural,
+        query=_query,
+        score=_score,
+        summary=lambda s: first_sentence(str(s)),
+        note=escape.markdown_note,
+        html=escape.html,
+    )
+    env.globals.update(
+        paper_src=urls.paper_src,
+        topic_src=urls.topic_src,
+        listing_src=urls.listing_src,
+    )
+    return env
+
+
+class Renderer:
+    """Renders pages from templates with a shared context (the whole gathered site)."""
+
+    def __init__(self, templates_dir: Path, context: dict[str, Any]):
+        self.env = make_environment(templates_dir)
+        self.context = context
+
+    def page(self, template: str, page_src: str, **values: Any) -> str:
+        """Render *template* as the page at *page_src* (used for relative links)."""
+        return self.env.get_template(template).render(self.context, page_src=page_src, **values)

@@ -1,0 +1,176 @@
+"""What each page shows, computed once from the gathered content.
+
+Templates get these view objects instead of reaching into the catalog themselves, so the
+ordering rules (newest first, ties by id, ...) live in Python where they are tested, and
+templates stay about layout.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from .models import Listing, Paper, Related, Topic, TopicTag
+from .render import format_date
+from . import exports
+
+STATUS_LABELS = {"to-read": "To read", "reading": "Reading", "read": "Read"}
+
+
+def newest_first(p: Paper) -> tuple:
+    """Sort key: dated papers newest first, then by upvotes, then by title and id."""
+    return (p.date is None, -(p.date.toordinal() if p.date else 0), -(p.upvotes or 0), p.title.lower(), p.id)
+
+
+@dataclass
+class PaperView:
+    """What a paper page shows besides the paper itself."""
+
+    meta: list[tuple[str, bool]]  # (text, set by hand) pieces of the metadata line
+    topics: list[tuple[Topic, TopicTag]]
+    listings: list[Listing]
+    related: list[tuple[Paper, Related]]
+    backlinks: list[Paper]
+    bibtex: str
+    status_label: str
+    site: "SiteView"
+
+    def topic_names(self, ids: list[str]) -> str:
+        """Topic names for ids, joined for a sentence."""
+        return ", ".join(self.site.topic_name(t) for t in ids)
+
+
+class SiteView:
+    """The whole site as the templates see it."""
+
+    def __init__(self, listings: list[Listing], papers: list[Paper], taxonomy: Any, options: Any):
+        self.name = options.site_name
+        self.description = options.site_description
+        self.listings = listings
+        self.papers = papers
+        self.visible = [p for p in papers if not p.hidden]
+        self.by_id = {p.id: p for p in self.visible}
+        self.listing_by_id = {listing.id: listing for listing in listings}
+        self.taxonomy = taxonomy
+        counts = Counter(t.topic for p in self.visible for t in p.topics)
+        self.counts = counts
+        # Topics with no papers still get a page (a maintainer may have just added them).
+        self.topics: list[Topic] = list(taxonomy.topics)
+        self.topic_by_id = {t.id: t for t in self.topics}
+        self.featured = sorted((p for p in self.visible if p.featured), key=newest_first)
+        self.newest = sorted((p for p in self.visible if p.date), key=newest_first)[:10]
+        self.most_upvoted = sorted((p for p in self.visible if p.upvotes), key=lambda p: (-(p.upvotes or 0), p.id))[:10]
+
+    # -- small helpers the templates call
+
+    def topic_count(self, topic_id: str) -> int:
+        """Visible papers with this topic."""
+        return self.counts.get(topic_id, 0)
+
+    def topic_name(self, topic_id: str) -> str:
+        """Display name of a topic id."""
+        topic = self.topic_by_id.get(topic_id)
+        return topic.name if topic else topic_id
+
+    def row_meta(self, p: Paper) -> str:
+        """A short metadata line for a paper in a list: date, authors, upvotes."""
+        return " · ".join(text for text, _ in self._meta(p, short=True)) or "date unknown"
+
+    @property
+    def top_topics(self) -> list[Topic]:
+        """Root topics by paper count, for the home page grid."""
+        roots = [t for t in self.topics if t.parent is None]
+        return sorted(roots, key=lambda t: (-self.topic_count(t.id), t.name.lower()))
+
+    @property
+    def topic_tree(self) -> list[tuple[Topic, int]]:
+        """Every topic with its depth, parents before children, siblings by name."""
+        children: dict[str | None, list[Topic]] = {}
+        for t in self.topics:
+            children.setdefault(t.parent, []).append(t)
+        out: list[tuple[Topic, int]] = []
+
+        def walk(parent: str | None, depth: int) -> None:
+            for t in sorted(children.get(parent, []), key=lambda t: t.name.lower()):
+                out.append((t, depth))
+                walk(t.id, depth + 1)
+
+        walk(None, 0)
+        return out
+
+    # -- per page views
+
+    def _meta(self, p: Paper, short: bool = False) -> list[tuple[str, bool]]:
+        hand = set(p.overridden)
+        parts: list[tuple[str, bool]] = []
+        if p.date:
+            parts.append((str(format_date(p.date)), "date" in hand))
+        if p.authors:
+            names = p.authors if len(p.authors) <= 6 or not short else p.authors[:3] + ["et al."]
+            parts.append((", ".join(names), True))
+        elif p.author_count:
+            parts.append((f"{p.author_count} author{'s' if p.author_count != 1 else ''}", False))
+        if p.organization:
+            parts.append((p.organization, "organization" in hand))
+        if p.upvotes:
+            text = f"{p.upvotes} upvote{'s' if p.upvotes != 1 else ''}"
+            if p.upvotes_as_of and not short:
+                text += f" as of {format_date(p.upvotes_as_of)}"
+            parts.append((text, False))
+        return parts
+
+    def paper_view(self, p: Paper) -> PaperView:
+        """The view of one paper page."""
+        tags = [(self.topic_by_id[t.topic], t) for t in p.topics if t.topic in self.topic_by_id]
+        related = [(self.by_id[r.id], r) for r in p.related if r.id in self.by_id]
+        backlinks = [self.by_id[b] for b in p.backlinks if b in self.by_id]
+        listings = [self.listing_by_id[s] for s in p.sources if s in self.listing_by_id]
+        return PaperView(
+            meta=self._meta(p),
+            topics=tags,
+            listings=listings,
+            related=related,
+            backlinks=backlinks,
+            bibtex=exports.bibtex_entry(p, self),
+            status_label=STATUS_LABELS.get(p.status or "", ""),
+            site=self,
+        )
+
+    def topic_view(self, topic: Topic) -> dict[str, Any]:
+        """The view of one topic page: its papers, sub-topics, co-occurring topics, listings."""
+        papers = sorted((p for p in self.visible if topic.id in p.topic_ids), key=newest_first)
+        co = Counter(t for p in papers for t in p.topic_ids if t != topic.id and t in self.topic_by_id)
+        from_listings = Counter(s for p in papers for s in p.sources)
+        return {
+            "papers": papers,
+            "children": sorted((t for t in self.topics if t.parent == topic.id), key=lambda t: t.name.lower()),
+            "cooccurring": sorted(co.items(), key=lambda kv: (-kv[1], kv[0]))[:8],
+            "listings": [(self.listing_by_id[lid], n) for lid, n in sorted(from_listings.items(), key=lambda kv: (-kv[1], kv[0])) if lid in self.listing_by_id],
+            "map": "",
+        }
+
+    def listing_view(self, listing: Listing) -> dict[str, Any]:
+        """The view of one listing page: its papers in listing order."""
+        position = {entry.location: i for i, entry in enumerate(listing.entries)}
+        papers = [p for p in self.visible if listing.id in p.sources]
+        first = {p.id: min((position[o] for o in p.origins if o in position), default=len(position)) for p in papers}
+        papers.sort(key=lambda p: (first[p.id], p.id))
+        return {"papers": papers, "shared": sum(1 for p in papers if len(p.sources) > 1)}
+
+    def timeline_view(self) -> dict[str, Any]:
+        """Dated papers grouped by year and month, newest first, then the undated ones."""
+        dated = sorted((p for p in self.visible if p.date), key=newest_first)
+        years: list[tuple[int, list[tuple[dt.date, list[Paper]]]]] = []
+        for p in dated:
+            assert p.date is not None
+            month = p.date.replace(day=1)
+            if not years or years[-1][0] != p.date.year:
+                years.append((p.date.year, []))
+            months = years[-1][1]
+            if not months or months[-1][0] != month:
+                months.append((month, []))
+            months[-1][1].append(p)
+        undated = sorted((p for p in self.visible if not p.date), key=lambda p: (p.title.lower(), p.id))
+        return {"years": years, "undated": undated}
