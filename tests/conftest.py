@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -52,3 +55,66 @@ def small_content(tmp_path: Path) -> Path:
     )
     shutil.copy(CONTENT / "topics.yaml", content / "topics.yaml")
     return content
+
+
+def mkdocs_build(config: Path, site_dir: Path, *extra: str) -> subprocess.CompletedProcess:
+    """Run ``mkdocs build --strict`` as a user would; returns the finished process."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config), "-d", str(site_dir), *extra],
+        capture_output=True, text=True, env=env, timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def built_site(tmp_path_factory) -> Path:
+    """The real site, built once per test run with ``mkdocs build --strict``."""
+    site = tmp_path_factory.mktemp("built") / "site"
+    result = mkdocs_build(ROOT / "mkdocs.yml", site)
+    assert result.returncode == 0, result.stderr[-3000:]
+    (site.parent / "build.log").write_text(result.stderr, encoding="utf-8")
+    return site
+
+
+def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
+    """A minimal MkDocs project around *content* using the real templates; returns mkdocs.yml."""
+    project = tmp_path / "proj"
+    (project / "docs").mkdir(parents=True, exist_ok=True)
+    (project / "docs" / "about.md").write_text("# About\n\nA test site.\n", encoding="utf-8")
+    config = project / "mkdocs.yml"
+    config.write_text(
+        textwrap.dedent(
+            f"""\
+            site_name: Test list
+            site_url: https://example.org/list/
+            docs_dir: docs
+            theme:
+              name: material
+              custom_dir: {TEMPLATES / "overrides"}
+            plugins:
+              - search
+              - readinglist:
+                  content_dir: {content}
+                  templates_dir: {TEMPLATES}
+            markdown_extensions:
+              - attr_list
+              - tables
+              - toc:
+                  permalink: true
+            validation:
+              omitted_files: warn
+              absolute_links: warn
+              unrecognized_links: warn
+              anchors: warn
+            nav:
+              - Home: index.md
+              - Topics: topics/index.md
+              - Listings: lists/index.md
+              - Timeline: timeline.md
+              - About: about.md
+            """
+        )
+        + extra_config,
+        encoding="utf-8",
+    )
+    return config

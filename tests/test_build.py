@@ -1,0 +1,101 @@
+"""The real site, built as a user builds it, and the guarantees of the build."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from .conftest import CONTENT, ROOT, TEMPLATES, make_project, mkdocs_build
+
+SCALEARN = "scalearn-simple-and-highly-parameter-efficient-task-transfer-by-learning-to-scale"
+
+
+def test_real_site_builds_strict_with_every_paper(built_site: Path):
+    data = json.loads((built_site / "papers.json").read_text(encoding="utf-8"))
+    assert len(data["papers"]) == 295
+    assert sorted(p.name for p in (built_site / "papers").iterdir()) == sorted(p["id"] for p in data["papers"])
+    for paper in data["papers"]:
+        page = built_site / paper["url"] / "index.html"
+        assert page.is_file(), paper["url"]
+    assert [s["id"] for s in data["sources"]] == ["multi-task", "pre-training", "fine-tuning", "multitask-learning", "multi-label"]
+    assert sum(s["count"] for s in data["sources"]) == 352
+
+
+def test_papers_json_contract_and_scalearn(built_site: Path):
+    data = json.loads((built_site / "papers.json").read_text(encoding="utf-8"))
+    required = {"id", "title", "url", "abstract", "date", "author_count", "upvotes", "organization", "topics", "related", "sources", "links"}
+    for paper in data["papers"]:
+        assert required <= set(paper)
+        assert paper["topics"], paper["id"]
+        assert all(set(r) >= {"id", "score"} for r in paper["related"])
+        assert [r["score"] for r in paper["related"]] == sorted((r["score"] for r in paper["related"]), reverse=True)
+    ids = [p["id"] for p in data["papers"]]
+    assert ids == sorted(ids)
+    s = next(p for p in data["papers"] if p["id"] == SCALEARN)
+    assert s["title"] == "ScaLearn: Simple and Highly Parameter-Efficient Task Transfer by Learning to Scale"
+    assert s["url"] == f"papers/{SCALEARN}/"
+    assert (s["author_count"], s["date"], s["upvotes"], s["organization"]) == (5, "2023-10-02", None, None)
+    assert s["sources"] == ["multi-task", "fine-tuning", "multitask-learning", "multi-label"]
+    topic = data["topics"][0]
+    assert set(topic) >= {"id", "name", "url", "parent", "count"} and topic["url"] == f"topics/{topic['id']}/"
+    assert {t["id"] for t in data["topics"]} >= {t for p in data["papers"] for t in p["topics"]}
+
+
+def test_scalearn_page_shows_what_is_known(built_site: Path):
+    html = (built_site / "papers" / SCALEARN / "index.html").read_text(encoding="utf-8")
+    assert "<h1" in html and html.count("<h1") == 1
+    assert "Oct 2, 2023 · 5 authors" in html
+    assert "upvote" not in html.split('class="rl-meta"')[1].split("</p>")[0]
+    for listing in ("Multi-task", "Fine-tuning", "Multitask learning", "Multi-label"):
+        assert f">{listing}</a>" in html
+    assert 'href="https://www.semanticscholar.org/search?q=ScaLearn%3A+Simple' in html
+    assert 'id="related"' in html
+
+
+def test_build_log_has_one_summary_line(built_site: Path):
+    log = (built_site.parent / "build.log").read_text(encoding="utf-8")
+    lines = [line for line in log.splitlines() if "readinglist:" in line]
+    assert len(lines) == 1
+    assert "5 listings, 352 entries, 295 papers (57 merged)" in lines[0]
+    assert "WARNING" not in log
+
+
+_DIGEST = """
+import hashlib, sys
+from generator.pipeline import build_site
+site = build_site(sys.argv[1], sys.argv[2])
+h = hashlib.sha256()
+for name, text in site.pages.items():
+    h.update(name.encode()); h.update(text.encode())
+for name, data in sorted(site.exports.items()):
+    h.update(name.encode()); h.update(data)
+print(h.hexdigest(), len(site.pages))
+"""
+
+
+def test_output_is_identical_whatever_the_hash_seed():
+    digests = set()
+    for seed in ("0", "12345"):
+        env = {**os.environ, "PYTHONHASHSEED": seed}
+        out = subprocess.run([sys.executable, "-c", _DIGEST, str(CONTENT), str(TEMPLATES)], capture_output=True,
+                             text=True, env=env, cwd=ROOT, check=True).stdout
+        digests.add(out)
+    assert len(digests) == 1
+
+
+def test_nothing_is_written_into_docs_dir(built_site: Path):
+    assert sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*")) == ["about.md"]
+
+
+def test_content_error_stops_the_build_without_traceback(tmp_path: Path, small_content: Path):
+    (small_content / "overrides.yaml").write_text("model-merging-for-multi-task-learnin:\n  featured: yes\n", encoding="utf-8")
+    result = mkdocs_build(make_project(tmp_path, small_content), tmp_path / "site")
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    name = (small_content / "overrides.yaml").as_posix()
+    assert f"{name}:1:1: unknown paper id 'model-merging-for-multi-task-learnin'; did you mean 'model-merging-for-multi-task-learning'?" in result.stderr
+    assert f"{name}:2:13: 'model-merging-for-multi-task-learnin': featured must be true or false, not 'yes'" in result.stderr
+    assert not (tmp_path / "site" / "papers.json").exists()
