@@ -28,7 +28,8 @@ _MATH_SYMBOLS = {
     "alpha": "α", "beta": "β", "gamma": "γ", "delta": "δ", "epsilon": "ε", "lambda": "λ", "mu": "μ",
     "pi": "π", "sigma": "σ", "theta": "θ", "tau": "τ", "phi": "φ", "ell": "ℓ", "%": "%",
 }
-_MATH_RE = re.compile(r"\$([^$]{1,80})\$")
+# Inline math is written tight ("$x^2$"); "$5 and $10" is money, not math.
+_MATH_RE = re.compile(r"\$(?![\s\d]*\s)([^$\s](?:[^$]{0,78}[^$\s])?)\$(?!\d)")
 _SCRIPT_RE = re.compile(r"([\^_])(\{[^{}]*\}|[0-9A-Za-z+\-])")
 _SYMBOL_RE = re.compile(r"\\([A-Za-z]+|%)")
 _BARE_ARROW = re.compile(r"(?<=\s)rightarrow(?=\s)")

@@ -94,9 +94,14 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         src = urls.listing_src(listing.id)
         pages[src] = renderer.page("listing.md.j2", src, listing=listing, view=site_view.listing_view(listing))
     pages["timeline.md"] = renderer.page("timeline.md.j2", "timeline.md", view=site_view.timeline_view())
+    pages["status.md"] = renderer.page("status.md.j2", "status.md", view=site_view.status_view())
     for paper in site_view.visible:
         src = urls.paper_src(paper.id)
         pages[src] = renderer.page("paper.md.j2", src, paper=paper, view=site_view.paper_view(paper))
+    for old, new in sorted(g.curation.redirects.items()):
+        src = urls.paper_src(old)
+        target = site_view.by_id[new]
+        pages[src] = renderer.page("redirect.md.j2", src, target=target, target_url="../" + new + "/")
     assets = {
         "assets/readinglist.css": (Path(templates_dir) / "assets" / "readinglist.css").read_bytes(),
     }
@@ -107,7 +112,7 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         listings=g.listings,
         papers=g.papers,
         topics=site_view.topics,
-        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md"},
+        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "status.md"},
         warnings=[str(d) for d in diagnostics.warnings],
     )
     site.view = site_view

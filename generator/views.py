@@ -17,6 +17,11 @@ from .render import format_date
 from . import exports
 
 STATUS_LABELS = {"to-read": "To read", "reading": "Reading", "read": "Read"}
+# Fields whose hand-set value a reader might otherwise take for the listing's.
+FIELD_LABELS = {
+    "title": "title", "abstract": "abstract", "date": "date", "authors": "authors",
+    "organization": "organisation", "arxiv": "arXiv id", "links": "links", "topics": "topics",
+}
 
 
 def newest_first(p: Paper) -> tuple:
@@ -35,6 +40,7 @@ class PaperView:
     backlinks: list[Paper]
     bibtex: str
     status_label: str
+    hand_fields: list[str]
     site: "SiteView"
 
     def topic_names(self, ids: list[str]) -> str:
@@ -135,6 +141,7 @@ class SiteView:
             backlinks=backlinks,
             bibtex=exports.bibtex_entry(p, self),
             status_label=STATUS_LABELS.get(p.status or "", ""),
+            hand_fields=[FIELD_LABELS.get(f, f) for f in p.overridden if f in FIELD_LABELS],
             site=self,
         )
 
@@ -158,6 +165,15 @@ class SiteView:
         first = {p.id: min((position[o] for o in p.origins if o in position), default=len(position)) for p in papers}
         papers.sort(key=lambda p: (first[p.id], p.id))
         return {"papers": papers, "shared": sum(1 for p in papers if len(p.sources) > 1)}
+
+    def status_view(self) -> dict[str, Any]:
+        """Papers with a reading status, grouped to-read, reading, read."""
+        groups = []
+        for status, label in STATUS_LABELS.items():
+            rows = sorted((p for p in self.visible if p.status == status), key=newest_first)
+            if rows:
+                groups.append((label, rows))
+        return {"groups": groups}
 
     def timeline_view(self) -> dict[str, Any]:
         """Dated papers grouped by year and month, newest first, then the undated ones."""

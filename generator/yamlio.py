@@ -50,12 +50,14 @@ class Node:
     items: list[tuple["Node", "Node"]] = field(default_factory=list)  # map entries, in order
     children: list["Node"] = field(default_factory=list)  # sequence items
     file: "YamlFile | None" = field(default=None, repr=False)
+    rejected: bool = False  # already reported (an unsafe tag): readers return None quietly
 
     # -- reading values; each returns None (and records an error) when the type is wrong
 
     def _error(self, message: str) -> None:
         assert self.file is not None
-        self.file.diagnostics.error(message, self.loc)
+        if not self.rejected:  # one error per bad value is enough
+            self.file.diagnostics.error(message, self.loc)
 
     @property
     def is_null(self) -> bool:
@@ -213,7 +215,7 @@ def _convert(node: yaml.Node, doc: YamlFile) -> Node:
     loc = Location(doc.name, node.start_mark.line + 1, node.start_mark.column + 1)
     if node.tag not in _SAFE_TAGS:
         doc.diagnostics.error(f"the tag '{node.tag}' is not allowed here; write a plain value", loc)
-        return Node("scalar", loc, value="", plain=True, file=doc)
+        return Node("scalar", loc, value="", plain=True, file=doc, rejected=True)
     if isinstance(node, yaml.ScalarNode):
         return Node("scalar", loc, value=node.value, plain=node.style is None, file=doc)
     if isinstance(node, yaml.SequenceNode):

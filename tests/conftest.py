@@ -111,6 +111,7 @@ def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
               - Topics: topics/index.md
               - Listings: lists/index.md
               - Timeline: timeline.md
+              - Reading status: status.md
               - About: about.md
             """
         )
