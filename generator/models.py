@@ -158,6 +158,7 @@ class Site:
     topics: list[Topic]
     nav_pages: set[str] = field(default_factory=set)  # generated pages meant for the navigation
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # informational lines for the build log
     stats: dict[str, float] = field(default_factory=dict)
     view: Any = None  # the SiteView the pages were rendered from
     options: Any = None  # the BuildOptions of the run

@@ -16,7 +16,8 @@ from .catalog import build_catalog
 from .diagnostics import Diagnostics, display_path
 from .models import Paper, Site
 from .overrides import apply_curation, load_curation
-from .related import RelatedOptions, compute_related
+from .layout import compute_layout
+from .related import RelatedOptions, compute_related, text_vectors
 from .render import Renderer
 from .sources import load_listings
 from .topics import assign_topics, load_taxonomy
@@ -28,6 +29,7 @@ class BuildOptions:
     """What the site looks like beyond its content; set from the plugin config or CLI flags."""
 
     site_name: str = "Reading list"
+    cache_dir: Path | None = None  # where layouts are cached between runs (None: memory only)
     site_description: str = ""
     site_url: str = ""
     related: RelatedOptions = field(default_factory=RelatedOptions)
@@ -82,6 +84,8 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
     diagnostics = Diagnostics()
     g = gather(content_dir, options, diagnostics)
     site_view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
+    layout = compute_layout([p.id for p in site_view.visible], text_vectors(site_view.visible, options.related), options.cache_dir)
+    site_view.set_layout(layout.positions, layout.method)
     renderer = Renderer(Path(templates_dir), {"site": site_view})
     pages: dict[str, str] = {}
     pages["index.md"] = renderer.page("index.md.j2", "index.md")
@@ -94,6 +98,7 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         src = urls.listing_src(listing.id)
         pages[src] = renderer.page("listing.md.j2", src, listing=listing, view=site_view.listing_view(listing))
     pages["timeline.md"] = renderer.page("timeline.md.j2", "timeline.md", view=site_view.timeline_view())
+    pages["map.md"] = renderer.page("map.md.j2", "map.md", view=site_view.map_view())
     pages["status.md"] = renderer.page("status.md.j2", "status.md", view=site_view.status_view())
     for paper in site_view.visible:
         src = urls.paper_src(paper.id)
@@ -104,6 +109,9 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         pages[src] = renderer.page("redirect.md.j2", src, target=target, target_url="../" + new + "/")
     assets = {
         "assets/readinglist.css": (Path(templates_dir) / "assets" / "readinglist.css").read_bytes(),
+        "assets/map.css": (Path(templates_dir) / "assets" / "map.css").read_bytes(),
+        "assets/map-base.svg": renderer.page("map-base.svg.j2", "assets/map-base.svg",
+                                             path=site_view.map_path(site_view.visible)).encode("utf-8"),
     }
     site = Site(
         pages=pages,
@@ -112,7 +120,7 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         listings=g.listings,
         papers=g.papers,
         topics=site_view.topics,
-        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "status.md"},
+        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "map.md", "status.md"},
         warnings=[str(d) for d in diagnostics.warnings],
     )
     site.view = site_view
@@ -126,6 +134,7 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         "topics": len(site_view.topics),
         "seconds": round(time.perf_counter() - started, 2),
     }
+    site.notes.append(f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else ""))
     return site
 
 
@@ -135,7 +144,7 @@ def summary_line(site: Site) -> str:
     return (
         f"{s['listings']:.0f} listings, {s['entries']:.0f} entries, {s['papers']:.0f} papers "
         f"({s['merged']:.0f} merged), {s['topics']:.0f} topics in {s['seconds']:.2f} s"
-    )
+    ) + "".join(f"; {note}" for note in site.notes)
 
 
 __all__ = ["BuildOptions", "build_site", "gather", "load_catalog", "summary_line", "display_path"]

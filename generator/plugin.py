@@ -50,8 +50,11 @@ class ReadingListPlugin(BasePlugin[ReadingListConfig]):
                 raise PluginError(f"readinglist: {key} '{folder}' is not a folder")
         if self.config.related_count < 0:
             raise PluginError("readinglist: related_count must be 0 or more")
-        if "assets/readinglist.css" not in config.extra_css:
-            config.extra_css.append("assets/readinglist.css")
+        for sheet in ("assets/readinglist.css", "assets/map.css"):
+            if sheet not in config.extra_css:
+                config.extra_css.append(sheet)
+        # Layouts are cached beside mkdocs.yml, like other MkDocs plugins' caches.
+        self.cache_dir = base / ".cache" / "readinglist"
         self.site = None
         return config
 
@@ -61,6 +64,7 @@ class ReadingListPlugin(BasePlugin[ReadingListConfig]):
             site_name=config.site_name,
             site_description=config.site_description or "",
             site_url=config.site_url or "",
+            cache_dir=self.cache_dir,
             related=RelatedOptions(k=self.config.related_count, min_score=self.config.related_min_score),
         )
         try:

@@ -92,6 +92,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         summary=lambda s: first_sentence(str(s)),
         note=escape.markdown_note,
         html=escape.html,
+        url_path=escape.url_path,
     )
     env.globals.update(
         paper_src=urls.paper_src,

@@ -8,6 +8,9 @@ templates stay about layout.
 from __future__ import annotations
 
 import datetime as dt
+import math
+
+import numpy as np
 from collections import Counter
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +19,9 @@ from .models import Listing, Paper, Related, Topic, TopicTag
 from .render import format_date
 from . import exports
 
+MAP_COLOURS = 10  # distinct dot colours; more are hard to tell apart
+MAP_LABEL_SAMPLE = 2000  # dots of a topic looked at to place its label
+MAP_TOOLTIP_LIMIT = 3000  # above this many papers the map drops per-dot titles to stay small
 STATUS_LABELS = {"to-read": "To read", "reading": "Reading", "read": "Read"}
 # Fields whose hand-set value a reader might otherwise take for the listing's.
 FIELD_LABELS = {
@@ -39,6 +45,7 @@ class PaperView:
     related: list[tuple[Paper, Related]]
     backlinks: list[Paper]
     bibtex: str
+    graph: dict[str, Any] | None
     status_label: str
     hand_fields: list[str]
     site: "SiteView"
@@ -67,6 +74,12 @@ class SiteView:
         self.topic_by_id = {t.id: t for t in self.topics}
         self.featured = sorted((p for p in self.visible if p.featured), key=newest_first)
         self.newest = sorted((p for p in self.visible if p.date), key=newest_first)[:10]
+        self.positions: dict[str, tuple[float, float]] = {}
+        self.layout_method = ""
+        self.colour: dict[str, int] = {}
+        self.primary: dict[str, str] = {}
+        self.legend: list[tuple[Topic, int, int]] = []
+        self.legend_other = 0
         self.most_upvoted = sorted((p for p in self.visible if p.upvotes), key=lambda p: (-(p.upvotes or 0), p.id))[:10]
 
     # -- small helpers the templates call
@@ -140,6 +153,7 @@ class SiteView:
             related=related,
             backlinks=backlinks,
             bibtex=exports.bibtex_entry(p, self),
+            graph=self.neighbourhood(p, related),
             status_label=STATUS_LABELS.get(p.status or "", ""),
             hand_fields=[FIELD_LABELS.get(f, f) for f in p.overridden if f in FIELD_LABELS],
             site=self,
@@ -155,7 +169,7 @@ class SiteView:
             "children": sorted((t for t in self.topics if t.parent == topic.id), key=lambda t: t.name.lower()),
             "cooccurring": sorted(co.items(), key=lambda kv: (-kv[1], kv[0]))[:8],
             "listings": [(self.listing_by_id[lid], n) for lid, n in sorted(from_listings.items(), key=lambda kv: (-kv[1], kv[0])) if lid in self.listing_by_id],
-            "map": "",
+            "map_path": self.map_path(papers) if self.positions else "",
         }
 
     def listing_view(self, listing: Listing) -> dict[str, Any]:
@@ -174,6 +188,100 @@ class SiteView:
             if rows:
                 groups.append((label, rows))
         return {"groups": groups}
+
+    # -- the map (positions come from generator.layout)
+
+    def set_layout(self, positions: dict[str, tuple[float, float]], method: str) -> None:
+        """Give the view the map positions of the visible papers."""
+        self.positions = positions
+        self.layout_method = method
+        # Colours go to the topics that together cover the most papers (greedy set cover),
+        # and each paper takes the colour of its best-ranked coloured topic: far fewer grey
+        # dots than colouring by each paper's first topic alone.
+        own = {p.id: [t.topic for t in p.topics if not t.inherited_from] or p.topic_ids for p in self.visible}
+        uncovered = {pid for pid, ts in own.items() if ts}
+        legend: list[str] = []
+        while uncovered and len(legend) < MAP_COLOURS:
+            gain = Counter(t for pid in uncovered for t in own[pid] if t not in legend)
+            if not gain:
+                break
+            best = min(gain.items(), key=lambda kv: (-kv[1], kv[0]))[0]
+            legend.append(best)
+            uncovered -= {pid for pid in uncovered if best in own[pid]}
+        chosen = set(legend)
+        primary = {pid: next((t for t in ts if t in chosen), ts[0]) for pid, ts in own.items() if ts}
+        counts = Counter(primary.values())
+        legend.sort(key=lambda t: (-counts[t], t))
+        self.colour = {t: i for i, t in enumerate(legend)}
+        self.primary = primary
+        self.legend = [(self.topic_by_id[t], i, counts[t]) for i, t in enumerate(legend) if t in self.topic_by_id]
+        others = sum(n for t, n in counts.items() if t not in self.colour)
+        self.legend_other = others + sum(1 for p in self.visible if p.id not in primary)
+
+    def colour_of(self, p: Paper) -> str:
+        """CSS class suffix of a paper's dot: its primary topic's colour, or ``x`` for the rest."""
+        c = self.colour.get(self.primary.get(p.id, ""))
+        return "x" if c is None else str(c)
+
+    def map_view(self) -> dict[str, Any]:
+        """Dots, legend and cluster labels of the map page."""
+        dots = [(p, self.positions[p.id], self.colour_of(p)) for p in self.visible if p.id in self.positions]
+        labels = []
+        placed: list[tuple[float, float, float]] = []  # x, y, half width of labels so far
+        for topic, colour, n in self.legend:
+            pts = np.array([self.positions[p.id] for p in self.visible
+                            if self.primary.get(p.id) == topic.id and p.id in self.positions][:MAP_LABEL_SAMPLE])
+            if not len(pts):
+                continue
+            # Label the densest spot of the topic (the dot with most same-topic dots nearby),
+            # not its mean, which for a spread-out topic lands in the middle of the map.
+            near = ((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1) < 70.0**2
+            x, y = pts[int(np.argmax(near.sum(1)))]
+            half = 4.5 * len(topic.name)
+            # Step down past labels already placed rather than printing over them.
+            for _ in range(12):
+                if all(abs(x - px) > half + ph or abs(y - py) > 18 for px, py, ph in placed):
+                    break
+                y += 19
+            placed.append((float(x), float(y), half))
+            labels.append((topic, round(float(x), 1), round(float(y) - 10, 1)))
+        return {
+            "dots": dots,
+            "labels": labels,
+            "tooltips": len(dots) <= MAP_TOOLTIP_LIMIT,
+            "method": self.layout_method,
+            "clusters": sorted(
+                ((t, sum(1 for p in self.visible if self.primary.get(p.id) == t.id)) for t in self.topics),
+                key=lambda tn: (-tn[1], tn[0].name.lower()),
+            ),
+        }
+
+    def map_path(self, papers: list[Paper]) -> str:
+        """SVG path data drawing one round dot per paper (``M x y h0`` segments)."""
+        return "".join(f"M{self.positions[p.id][0]:g} {self.positions[p.id][1]:g}h0" for p in papers if p.id in self.positions)
+
+    def neighbourhood(self, p: Paper, related: list[tuple[Paper, Related]]) -> dict[str, Any] | None:
+        """Nodes and edges of a paper's small neighbourhood graph: the paper at the centre,
+        its related papers around it (closer when more similar), and the links among them."""
+        if not related:
+            return None
+        cx, cy = 180.0, 120.0
+        nodes = [(p, cx, cy, 0)]
+        k = len(related)
+        for i, (other, rel) in enumerate(related):
+            angle = -math.pi / 2 + 2 * math.pi * i / k
+            r = 45 + (1 - min(max(rel.score, 0.0), 1.0)) * 60
+            nodes.append((other, round(cx + r * math.cos(angle) * 1.4, 1), round(cy + r * math.sin(angle), 1), i + 1))
+        index = {node[0].id: node for node in nodes}
+        edges = []
+        for a in nodes:
+            for rel in a[0].related:
+                b = index.get(rel.id)
+                if b is not None and (a[0].id == p.id or b[0].id != p.id):
+                    pair = tuple(sorted((a[0].id, b[0].id)))
+                    if pair not in {tuple(sorted((e[0][0].id, e[1][0].id))) for e in edges}:
+                        edges.append((a, b, a[0].id == p.id or b[0].id == p.id))
+        return {"nodes": nodes, "edges": edges}
 
     def timeline_view(self) -> dict[str, Any]:
         """Dated papers grouped by year and month, newest first, then the undated ones."""

@@ -98,6 +98,7 @@ def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
                   templates_dir: {TEMPLATES}
             markdown_extensions:
               - attr_list
+              - md_in_html
               - tables
               - toc:
                   permalink: true
@@ -111,6 +112,7 @@ def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
               - Topics: topics/index.md
               - Listings: lists/index.md
               - Timeline: timeline.md
+              - Map: map.md
               - Reading status: status.md
               - About: about.md
             """

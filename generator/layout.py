@@ -1,0 +1,121 @@
+"""A 2-D layout of the reading list for the map: similar papers end up close together.
+
+Papers are placed from the same text vectors as related papers (:mod:`generator.related`):
+truncated SVD to a few dozen dimensions, then t-SNE, with fixed seeds.  t-SNE costs grow
+faster than linearly, so above :data:`TSNE_LIMIT` papers the layout falls back to the first
+two SVD components (cheaper and coarser; the build log says so).  Layouts are cached by a
+hash of their input, in memory and optionally on disk, so a rebuild whose papers did not
+change does not recompute them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+TSNE_LIMIT = 2500
+LAYOUT_VERSION = 1
+WIDTH, HEIGHT, MARGIN = 1000.0, 640.0, 24.0
+
+
+@dataclass
+class Layout:
+    """Paper positions in a ``WIDTH`` x ``HEIGHT`` box, and how they were computed."""
+
+    positions: dict[str, tuple[float, float]]
+    method: str  # "t-SNE" or "SVD"
+    cached: bool = False
+
+
+_MEMORY: dict[str, Layout] = {}
+
+
+def layout_key(ids: list[str], matrix: sp.csr_matrix) -> str:
+    """A hash of everything the layout depends on."""
+    h = hashlib.sha256(f"v{LAYOUT_VERSION}|{TSNE_LIMIT}".encode())
+    for pid in ids:
+        h.update(pid.encode() + b"\0")
+    m = sp.csr_matrix(matrix)
+    for arr in (m.indptr, m.indices, np.round(m.data.astype(np.float64), 6)):
+        h.update(np.ascontiguousarray(arr).tobytes())
+    return h.hexdigest()
+
+
+def compute_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None = None) -> Layout:
+    """Positions for the papers *ids* whose text vectors are the rows of *matrix*.
+
+    Deterministic: fixed seeds, single-threaded numerics, coordinates rounded to 0.1.
+    """
+    key = layout_key(ids, matrix)
+    if key in _MEMORY:
+        hit = _MEMORY[key]
+        return Layout(dict(hit.positions), hit.method, cached=True)
+    cache_file = Path(cache_dir) / f"layout-{key[:32]}.json" if cache_dir else None
+    if cache_file and cache_file.is_file():
+        try:
+            data = json.loads(cache_file.read_text(encoding="utf-8"))
+            layout = Layout({k: (v[0], v[1]) for k, v in data["positions"].items()}, data["method"], cached=True)
+            _MEMORY[key] = layout
+            return Layout(dict(layout.positions), layout.method, cached=True)
+        except (ValueError, KeyError, TypeError, IndexError):
+            pass  # a damaged cache file is recomputed and overwritten
+    coords, method = _coordinates(sp.csr_matrix(matrix, dtype=np.float64))
+    positions = {pid: (float(x), float(y)) for pid, (x, y) in zip(ids, _fit_box(coords))}
+    layout = Layout(positions, method)
+    _MEMORY[key] = layout
+    if cache_file:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        cache_file.write_text(json.dumps({"method": method, "positions": positions}, sort_keys=True), encoding="utf-8")
+    return Layout(dict(positions), method)
+
+
+def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
+    from sklearn.decomposition import TruncatedSVD
+    from sklearn.manifold import TSNE
+    from threadpoolctl import threadpool_limits
+
+    n = matrix.shape[0]
+    if n < 3 or matrix.shape[1] < 3 or matrix.nnz == 0:
+        # Too little to lay out: a circle keeps the dots apart.
+        angles = np.arange(n) * (2 * math.pi / max(n, 1))
+        return np.c_[np.cos(angles), np.sin(angles)], "circle"
+    # One thread: multi-threaded sums may differ in the last bit from run to run.
+    with threadpool_limits(limits=1):
+        components = min(50, n - 1, matrix.shape[1] - 1)
+        reduced = TruncatedSVD(n_components=components, random_state=0, n_iter=7).fit_transform(matrix)
+        if n > TSNE_LIMIT or components < 2:
+            coords = reduced[:, :2] if components >= 2 else np.c_[reduced[:, 0], np.zeros(n)]
+            return coords, "SVD"
+        reduced = reduced / (np.linalg.norm(reduced, axis=1, keepdims=True) + 1e-12)
+        perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
+        tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0, learning_rate="auto",
+                    metric="cosine", n_jobs=1)
+        return tsne.fit_transform(reduced), "t-SNE"
+
+
+def _fit_box(coords: np.ndarray) -> np.ndarray:
+    """Scale coordinates to fill the drawing box, rounded to 0.1.
+
+    The axes of t-SNE and SVD have no meaning of their own, so each is stretched to the box
+    (within a factor of 1.6 of the other) rather than leaving the sides of the map empty.
+    """
+    if len(coords) == 0:
+        return coords
+    lo, hi = coords.min(axis=0), coords.max(axis=0)
+    span = np.where(hi - lo > 0, hi - lo, 1.0)
+    sx, sy = (WIDTH - 2 * MARGIN) / span[0], (HEIGHT - 2 * MARGIN) / span[1]
+    sx, sy = min(sx, 1.6 * sy), min(sy, 1.6 * sx)
+    centre = (lo + hi) / 2
+    out = (coords - centre) * np.array([sx, sy]) + np.array([WIDTH / 2, HEIGHT / 2])
+    return np.round(out, 1)
+
+
+def clear_cache() -> None:
+    """Forget the in-memory layouts (tests)."""
+    _MEMORY.clear()
