@@ -2,7 +2,7 @@
 
 ``check`` validates the content and prints an accounting; ``write`` writes the generated
 Markdown to a folder for other renderers; ``export`` writes data files; ``topics`` prints
-the topic report.
+the topic report; ``add-listing`` brings a newly copied listing into the content folder.
 """
 
 from __future__ import annotations
@@ -35,6 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["json", "csv", "bibtex"], default="json")
     p.add_argument("--topic", help="only papers with this topic id")
     p.add_argument("-o", "--output", type=Path, help="file to write (default: standard output)")
+    p = sub.add_parser("add-listing", help="copy a listing file into the content and describe it in sources.yaml")
+    p.add_argument("file", type=Path, help="text file holding a copied Daily Papers page")
+    p.add_argument("--title", required=True, help="title of the listing; its slug becomes the file name and id")
+    p.add_argument("--captured", required=True, help="the day the page was copied, YYYY-MM-DD")
+    p.add_argument("--description", help="one sentence on what the listing holds")
+    p.add_argument("--content", default="content", type=Path, help="content folder (default: content)")
     return parser
 
 
@@ -67,11 +73,18 @@ def _topics(args: argparse.Namespace) -> int:
 
 def _write(args: argparse.Namespace) -> int:
     from .pipeline import build_site
-    from .writer import write_site
+    from .writer import WriteError, write_site
 
     site = build_site(args.content, args.templates)
-    result = write_site(site, args.out)
-    print(f"{args.out}: {result.written} written, {result.unchanged} unchanged, {result.removed} removed")
+    try:
+        result = write_site(site, args.out)
+    except (WriteError, OSError) as exc:
+        print(f"readinglist write: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"{args.out.as_posix()}: {len(result.written)} written, {len(result.unchanged)} unchanged, "
+        f"{len(result.removed)} removed"
+    )
     return 0
 
 
@@ -80,12 +93,33 @@ def _export(args: argparse.Namespace) -> int:
     from .pipeline import build_site
 
     site = build_site(args.content, args.templates)
-    data = export_papers(site, args.format, args.topic)
+    try:
+        data = export_papers(site, args.format, args.topic)
+    except ContentError as exc:  # an unknown --topic: a mistake on the command line, not in the content
+        print("readinglist export: " + "; ".join(e.message for e in exc.errors), file=sys.stderr)
+        return 1
     if args.output:
-        args.output.write_bytes(data)
+        try:
+            args.output.write_bytes(data)
+        except OSError as exc:
+            print(f"readinglist export: cannot write {args.output}: {exc.strerror}", file=sys.stderr)
+            return 1
     else:
         sys.stdout.buffer.write(data)
+        sys.stdout.flush()
     return 0
 
 
-_COMMANDS = {"check": _check, "topics": _topics, "write": _write, "export": _export}
+def _add_listing(args: argparse.Namespace) -> int:
+    from .add_listing import AddListingError, add_listing
+
+    try:
+        result = add_listing(args.file, args.title, args.captured, args.description, args.content)
+    except (AddListingError, OSError) as exc:  # OSError: the content folder cannot be written
+        print(f"readinglist add-listing: {exc}", file=sys.stderr)
+        return 1
+    print(result.format())
+    return 0
+
+
+_COMMANDS = {"check": _check, "topics": _topics, "write": _write, "export": _export, "add-listing": _add_listing}

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import re
+import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -86,41 +88,122 @@ def dumps(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
 
 
-_BIB_SPECIAL = re.compile(r"([{}\\#$%&_^~])")
+_BIB_SPECIAL = re.compile(r"[{}\\#$%&_^~]")
+_BIB_MACROS = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+_BIB_LONE_BRACES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_AND = re.compile(r"\band\b", re.IGNORECASE)
+
+
+def _braces_nest(text: str) -> bool:
+    depth = 0
+    for c in text:
+        depth += {"{": 1, "}": -1}.get(c, 0)
+        if depth < 0:
+            return False
+    return depth == 0
 
 
 def bibtex_escape(text: str) -> str:
-    """Text for a BibTeX field value in braces: specials escaped, braces balanced."""
-    return _BIB_SPECIAL.sub(lambda m: {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}.get(m.group(1), "\\" + m.group(1)), text)
+    """Text for a BibTeX field value in braces: LaTeX specials escaped, braces balanced.
+
+    BibTeX counts braces even after a backslash, so ``\\{`` is only safe when the text's
+    braces pair up; otherwise every brace is written as a macro that has none.
+    """
+    braces = {} if _braces_nest(text) else _BIB_LONE_BRACES
+    text = " ".join(text.split())  # a line break inside a value means nothing to BibTeX
+    return _BIB_SPECIAL.sub(lambda m: braces.get(m[0]) or _BIB_MACROS.get(m[0]) or "\\" + m[0], text)
 
 
-def bibtex_key(p: Paper) -> str:
-    """A citation key: first word of the id, year when known, then a short hash-free suffix."""
-    words = p.id.split("-")
+def _base_key(p: Paper) -> str:
+    words = [w for w in p.id.split("-") if w] or ["paper"]
     year = str(p.date.year) if p.date else "nd"
-    return f"{words[0]}{year}{''.join(w[:1] for w in words[1:4])}"
+    return f"{words[0][:24]}{year}{''.join(w[0] for w in words[1:4])}"
 
 
-def bibtex_entry(p: Paper, view: "SiteView | None" = None, site_url: str = "") -> str:
-    """A ``@misc`` BibTeX entry with what is known about the paper."""
-    fields: list[tuple[str, str]] = [("title", "{" + bibtex_escape(p.title) + "}")]
+def _letters(n: int) -> str:
+    # 0 -> a, 25 -> z, 26 -> aa: suffixes that never run out.
+    out = ""
+    n += 1
+    while n:
+        n, r = divmod(n - 1, 26)
+        out = chr(ord("a") + r) + out
+    return out
+
+
+def _unique_keys(papers: list[Paper]) -> dict[str, str]:
+    """A citation key per paper id; clashes get letter suffixes, in id order."""
+    ordered = sorted(papers, key=lambda p: p.id)
+    base = {p.id: _base_key(p) for p in ordered}
+    natural = set(base.values())
+    taken: set[str] = set()
+    keys: dict[str, str] = {}
+    for p in ordered:
+        key = base[p.id]
+        if key in taken:
+            # A suffixed key must not equal another paper's plain key, or it would clash later.
+            key = next(k for k in (key + _letters(i) for i in itertools.count()) if k not in taken and k not in natural)
+        taken.add(key)
+        keys[p.id] = key
+    return keys
+
+
+# Keys are decided once per site (over all visible papers), so a paper has the same key
+# on its page, in papers.bib and in every topic's papers.bib.
+_SITE_KEYS: "weakref.WeakKeyDictionary[Any, dict[str, str]]" = weakref.WeakKeyDictionary()
+
+
+def _site_keys(view: "SiteView") -> dict[str, str]:
+    keys = _SITE_KEYS.get(view)
+    if keys is None:
+        keys = _SITE_KEYS[view] = _unique_keys(list(view.visible))
+    return keys
+
+
+def bibtex_key(p: Paper, view: "SiteView | None" = None) -> str:
+    """The citation key of *p*: first word of its id, year (or ``nd``), initials of the next
+    words, plus a letter when that clashes with another paper of the site *view*."""
+    if view is not None:
+        key = _site_keys(view).get(p.id)
+        if key:
+            return key
+    return _base_key(p)
+
+
+def _bibtex_name(name: str) -> str:
+    # Braces keep a name with "and" in it (an organisation) from splitting into two authors.
+    escaped = bibtex_escape(name)
+    return "{" + escaped + "}" if _AND.search(name) else escaped
+
+
+def _bibtex_url(url: str) -> str:
+    # The url package reads the value verbatim; only braces and backslashes could break it.
+    return url.replace("\\", "%5C").replace("{", "%7B").replace("}", "%7D")
+
+
+def bibtex_entry(p: Paper, view: "SiteView | None" = None, site_url: str = "", key: str | None = None) -> str:
+    """A ``@misc`` BibTeX entry with what is known about the paper: title, authors, year and
+    month, arXiv id, a URL (arXiv, else the paper's PDF, project or code link, else its page
+    on the published list) and its topics as keywords."""
+    fields: list[tuple[str, str]] = [("title", "{{" + bibtex_escape(p.title) + "}}")]
     if p.authors:
-        fields.append(("author", " and ".join(bibtex_escape(a) for a in p.authors)))
+        fields.append(("author", "{" + " and ".join(_bibtex_name(a) for a in p.authors) + "}"))
     if p.date:
-        fields.append(("year", str(p.date.year)))
-        fields.append(("month", p.date.strftime("%b").lower()))
+        fields.append(("year", "{" + str(p.date.year) + "}"))
+        fields.append(("month", _MONTHS[p.date.month - 1]))  # BibTeX's month macro, not a string
     if p.arxiv:
-        fields += [("eprint", p.arxiv), ("archivePrefix", "arXiv")]
-    url = (p.links.get("code") or [None])[0]
+        fields += [("eprint", "{" + bibtex_escape(p.arxiv) + "}"), ("archiveprefix", "{arXiv}")]
+    url = next((p.links[kind][0] for kind in ("pdf", "project", "code") if p.links.get(kind)), None)
     if p.arxiv:
         url = f"https://arxiv.org/abs/{p.arxiv}"
+    elif url is None and site_url:
+        url = site_url.rstrip("/") + "/" + p.url
     if url:
-        # The url package reads the value verbatim; only braces could unbalance the entry.
-        fields.append(("url", url.replace("{", "%7B").replace("}", "%7D")))
+        fields.append(("url", "{" + _bibtex_url(url) + "}"))
     if view is not None and p.topics:
-        fields.append(("keywords", bibtex_escape(", ".join(view.topic_name(t.topic) for t in p.topics))))
-    body = ",\n".join(f"  {k} = {{{v}}}" for k, v in fields)
-    return f"@misc{{{bibtex_key(p)},\n{body}\n}}"
+        fields.append(("keywords", "{" + bibtex_escape(", ".join(view.topic_name(t.topic) for t in p.topics)) + "}"))
+    body = ",\n".join(f"  {name} = {value}" for name, value in fields)
+    return f"@misc{{{key or bibtex_key(p, view)},\n{body}\n}}"
 
 
 FEED_SIZE = 100  # newest papers per feed; readers subscribe for what is new
@@ -167,45 +250,63 @@ def _captured(p: Paper, view: "SiteView"):
     return min(days) if days else None
 
 
+CSV_COLUMNS = (
+    "id", "title", "date", "topics", "url", "code", "project", "pdf", "arxiv",
+    "authors", "author_count", "organization", "upvotes", "sources",
+)
+
+
 def papers_csv(papers: list[Paper], view: "SiteView") -> bytes:
-    """One row per paper for spreadsheets: id, title, date, topics, url, code links."""
+    """One row per paper for spreadsheets, with the columns of :data:`CSV_COLUMNS`.
+
+    Lists (topic ids, links, authors, listing ids) are joined with ``"; "`` inside a cell,
+    so the file keeps one row per paper; unknown values are empty cells.
+    """
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["id", "title", "date", "topics", "url", "code", "authors", "upvotes", "sources"])
+    writer.writerow(CSV_COLUMNS)
     for p in papers:
         writer.writerow([
             p.id, p.title, p.date.isoformat() if p.date else "",
-            "; ".join(t.topic for t in p.topics), p.url, " ".join(p.links.get("code", [])),
-            "; ".join(p.authors) if p.authors else (p.author_count or ""), p.upvotes if p.upvotes is not None else "",
-            "; ".join(p.sources),
+            "; ".join(p.topic_ids), p.url,
+            "; ".join(p.links.get("code", [])), "; ".join(p.links.get("project", [])),
+            "; ".join(p.links.get("pdf", [])), p.arxiv or "",
+            "; ".join(p.authors), "" if p.author_count is None else p.author_count,
+            p.organization or "", "" if p.upvotes is None else p.upvotes, "; ".join(p.sources),
         ])
     return out.getvalue().encode("utf-8")
 
 
 def papers_bibtex(papers: list[Paper], view: "SiteView", site_url: str = "") -> bytes:
-    """BibTeX ``@misc`` entries for *papers*, in the given order, with unique keys."""
-    seen: dict[str, int] = {}
-    chunks = []
-    for p in papers:
-        entry = bibtex_entry(p, view, site_url)
-        key = bibtex_key(p)
-        n = seen.get(key, 0)
-        seen[key] = n + 1
-        if n:
-            entry = entry.replace("@misc{" + key + ",", "@misc{" + key + chr(ord("a") + n - 1 if n <= 26 else ord("z")) + str(n) * (n > 26) + ",", 1)
-        chunks.append(entry)
-    return ("\n\n".join(chunks) + "\n").encode("utf-8")
+    """BibTeX ``@misc`` entries for *papers*, in the given order, with keys unique in the file.
+
+    Keys are the site-wide ones (see :func:`bibtex_key`) so a citation copied from a paper
+    page matches the one in any downloaded file.
+    """
+    keys = _site_keys(view) if view is not None else {}
+    if not all(p.id in keys for p in papers):
+        keys = _unique_keys(papers)
+    chunks = [bibtex_entry(p, view, site_url, key=keys[p.id]) for p in papers]
+    return ("\n\n".join(chunks) + "\n").encode("utf-8") if chunks else b""
+
+
+EXPORT_FORMATS = ("json", "csv", "bibtex")
 
 
 def export_papers(site: Site, fmt: str, topic: str | None = None) -> bytes:
-    """The papers (of one topic, if given) as ``json``, ``csv`` or ``bibtex`` bytes."""
+    """The papers (of one topic, if given) as ``json``, ``csv`` or ``bibtex`` bytes, the same
+    bytes the site offers for download.  An unknown topic raises ContentError with the
+    closest valid id."""
     from .diagnostics import ContentError, Diagnostic, did_you_mean
 
+    if fmt not in EXPORT_FORMATS:
+        raise ValueError(f"unknown export format '{fmt}' (valid: {', '.join(EXPORT_FORMATS)})")
     view = site.view
     papers = view.visible
     if topic is not None:
         if topic not in view.topic_by_id:
-            raise ContentError([Diagnostic("error", f"unknown topic id '{topic}'{did_you_mean(topic, view.topic_by_id)}")])
+            hint = did_you_mean(topic, view.topic_by_id) or " (`readinglist topics` lists them)"
+            raise ContentError([Diagnostic("error", f"unknown topic id '{topic}'{hint}")])
         papers = [p for p in papers if topic in p.topic_ids]
     if fmt == "json":
         data = papers_json(site, view)
