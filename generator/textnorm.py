@@ -8,32 +8,35 @@ spelling and two papers that say the same thing differently still look alike.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-# Hyphenated/compound spellings folded to one token.  Keys are regexes on lowercased text.
-_COMPOUNDS: list[tuple[str, str]] = [
-    (r"\bmulti[\s\-]?tasks?\b", "multitask"),
-    (r"\bmulti[\s\-]?modal(ity|ities)?\b", "multimodal"),
-    (r"\bmulti[\s\-]?label\b", "multilabel"),
-    (r"\bmulti[\s\-]?lingual\b", "multilingual"),
-    (r"\bmulti[\s\-]?agents?\b", "multiagent"),
-    (r"\bcross[\s\-]?lingual\b", "crosslingual"),
-    (r"\bcross[\s\-]?modal\b", "crossmodal"),
-    (r"\bpre[\s\-]?train(ing|ed)?\b", "pretraining"),
-    (r"\bfine[\s\-]?tun(ing|ed|e)\b", "finetuning"),
-    (r"\bself[\s\-]?supervised\b", "selfsupervised"),
-    (r"\bsemi[\s\-]?supervised\b", "semisupervised"),
-    (r"\bzero[\s\-]?shot\b", "zeroshot"),
-    (r"\bfew[\s\-]?shot\b", "fewshot"),
-    (r"\bin[\s\-]context\b", "incontext"),
-    (r"\bvision[\s\-]language\b", "vision language"),
-    (r"\blong[\s\-]tail(ed)?\b", "longtailed"),
-    (r"\bmixture[\s\-]of[\s\-]experts?\b", "mixture of experts"),
-    (r"\blow[\s\-]rank adapt(ation|ers?)\b", "low rank adaptation"),
-    (r"\bretrieval[\s\-]augmented\b", "retrieval augmented"),
-    (r"\bdata[\s\-]?sets?\b", "dataset"),
-    (r"\bmodel merging\b|\bmerging models\b|\bmodel merge\b", "model merging"),
+# Compound spellings folded to one form.  Each line: the output, then the spellings it
+# replaces, as words (text is split at spaces, hyphens and punctuation first, so
+# "multi task" also covers "multi-task" and "multi task").
+_COMPOUNDS: list[tuple[str, tuple[str, ...]]] = [
+    ("multitask", ("multi task", "multi tasks", "multitask", "multitasks")),
+    ("multimodal", ("multi modal", "multi modality", "multi modalities", "multimodal", "multimodality", "multimodalities")),
+    ("multilabel", ("multi label", "multilabel")),
+    ("multilingual", ("multi lingual", "multilingual")),
+    ("multiagent", ("multi agent", "multi agents", "multiagent", "multiagents")),
+    ("crosslingual", ("cross lingual", "crosslingual")),
+    ("crossmodal", ("cross modal", "crossmodal")),
+    ("pretraining", ("pre train", "pre training", "pre trained", "pretrain", "pretraining", "pretrained")),
+    ("finetuning", ("fine tuning", "fine tuned", "fine tune", "finetuning", "finetuned", "finetune")),
+    ("selfsupervised", ("self supervised", "selfsupervised")),
+    ("semisupervised", ("semi supervised", "semisupervised")),
+    ("zeroshot", ("zero shot", "zeroshot")),
+    ("fewshot", ("few shot", "fewshot")),
+    ("incontext", ("in context",)),
+    ("longtailed", ("long tail", "long tailed")),
+    ("low rank adaptation", ("low rank adaptation", "low rank adapter", "low rank adapters")),
+    ("dataset", ("data set", "data sets", "dataset", "datasets")),
+    ("model merging", ("model merging", "merging models", "model merge")),
+    ("reranking", ("re rank", "re ranking", "re ranker", "re rankers", "rerank", "reranking", "reranker", "rerankers")),
+    ("pseudolabel", ("pseudo label", "pseudo labels", "pseudo labeled", "pseudo labeling", "pseudo labelling",
+                     "pseudolabel", "pseudolabels", "pseudolabeled", "pseudolabeling", "pseudolabelling")),
 ]
 
 # Acronyms expanded to their words (matched case-sensitively on the original text).
@@ -63,10 +66,40 @@ _ACRONYMS: dict[str, str] = {
     "ViTs": "vision transformer",
     "GNN": "graph neural network",
     "GNNs": "graph neural network",
+    "SFT": "supervised fine-tuning",
+    "ICL": "in-context learning",
+    "CoT": "chain of thought",
+    "NER": "named entity recognition",
+    "IR": "information retrieval",
+    "FL": "federated learning",
+    "NAS": "neural architecture search",
+    "XMC": "extreme multi-label classification",
+    "MLTC": "multi-label text classification",
+    "MLM": "masked language modeling",
+    "MIM": "masked image modeling",
+    "VLP": "vision-language pre-training",
+    "LMM": "large multimodal model",
+    "LMMs": "large multimodal model",
+    "PLM": "pre-trained language model",
+    "PLMs": "pre-trained language model",
+    "SLU": "spoken language understanding",
+    "RM": "reward model",
+    "RMs": "reward model",
+    "GCN": "graph convolutional network",
+    "QA": "question answering",
+    "OOD": "out-of-distribution",
 }
 _ACRONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ACRONYMS), key=len, reverse=True)) + r")\b")
-_COMPOUND_RES = [(re.compile(p), r) for p, r in _COMPOUNDS]
 _WORD = re.compile(r"[a-z0-9]+")
+# Spellings by their first word, longest first, for one left-to-right pass over the words.
+_FOLDS: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+for _out, _spellings in _COMPOUNDS:
+    for _spelling in _spellings:
+        _words = tuple(_spelling.split())
+        _FOLDS.setdefault(_words[0], []).append((_words, _out.split()))
+for _options in _FOLDS.values():
+    _options.sort(key=lambda option: -len(option[0]))
+
 
 
 def normalise(text: str) -> str:
@@ -74,13 +107,27 @@ def normalise(text: str) -> str:
     and keep only words separated by single spaces."""
     text = unicodedata.normalize("NFKC", text)
     text = _ACRONYM_RE.sub(lambda m: " " + _ACRONYMS[m.group(1)] + " ", text)
-    text = text.lower()
-    for pattern, repl in _COMPOUND_RES:
-        text = pattern.sub(repl, text)
-    words = _WORD.findall(text)
-    return " ".join(_singular(w) for w in words)
+    words = _WORD.findall(text.lower())
+    out: list[str] = []
+    i, n = 0, len(words)
+    while i < n:
+        options = _FOLDS.get(words[i])
+        if options:
+            for spelling, replacement in options:
+                if tuple(words[i : i + len(spelling)]) == spelling:
+                    out.extend(replacement)
+                    i += len(spelling)
+                    break
+            else:
+                out.append(words[i])
+                i += 1
+        else:
+            out.append(words[i])
+            i += 1
+    return " ".join(_singular(w) for w in out)
 
 
+@functools.lru_cache(maxsize=65536)
 def _singular(word: str) -> str:
     # A light stemmer: enough to join "experts"/"expert", "tasks"/"task", not a linguistic one.
     if len(word) > 4 and word.endswith("ies"):
