@@ -124,10 +124,18 @@ def classify_url(url: str) -> str:
     return "project"
 
 
+_SENTENCE_END = re.compile(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z\u201c\"(])")
+_ABBREVIATION_BEFORE = re.compile(r"\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Eq|Sec|approx|resp|No)\.$", re.IGNORECASE)
+
+
 def first_sentence(text: str, limit: int = 240) -> str:
     """The first sentence of an abstract, for one-line summaries; cut at *limit* characters."""
-    m = re.search(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z])", text)
-    sentence = text[: m.start()] if m else text
+    sentence = text
+    for m in _SENTENCE_END.finditer(text):
+        # "e.g. ImageNet" or "et al. Their" do not end a sentence.
+        if not _ABBREVIATION_BEFORE.search(text, 0, m.start()):
+            sentence = text[: m.start()]
+            break
     if len(sentence) > limit:
         sentence = sentence[: limit - 1].rsplit(" ", 1)[0] + "…"
     return sentence

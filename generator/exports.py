@@ -7,6 +7,7 @@ sorted by id, no timestamps other than the papers' own dates.
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import itertools
 import json
@@ -209,6 +210,13 @@ def bibtex_entry(p: Paper, view: "SiteView | None" = None, site_url: str = "", k
 FEED_SIZE = 100  # newest papers per feed; readers subscribe for what is new
 
 
+@functools.lru_cache(maxsize=4)
+def _xml_environment(templates_dir: str) -> jinja2.Environment:
+    # One environment per templates folder: a feed per topic must not recompile the template.
+    return jinja2.Environment(loader=jinja2.FileSystemLoader(templates_dir), autoescape=True,
+                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
 def _absolute(site_url: str, path: str) -> str:
     return (site_url.rstrip("/") + "/" + path) if site_url else path
 
@@ -220,10 +228,17 @@ def atom_feed(papers: list[Paper], view: "SiteView", options: "BuildOptions", te
     Dates come from the papers (or their listing's capture date), never from the clock, so
     the same content gives the same feed.
     """
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(templates_dir)), autoescape=True,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    from .views import newest_first
+
+    env = _xml_environment(str(templates_dir))
     entries = []
-    for p in papers[:FEED_SIZE]:
+    # Newest first by the date each entry carries (a paper's own date, else the day its
+    # listing was captured), as feed readers sort them.
+    def carried(p: Paper) -> int:
+        day = p.date or _captured(p, view)
+        return -day.toordinal() if day else 0
+
+    for p in sorted(papers, key=lambda p: (carried(p), newest_first(p)))[:FEED_SIZE]:
         day = p.date or _captured(p, view)
         stamp = f"{day.isoformat()}T00:00:00Z" if day else "1970-01-01T00:00:00Z"
         entries.append({
@@ -286,7 +301,8 @@ def papers_bibtex(papers: list[Paper], view: "SiteView", site_url: str = "") -> 
     keys = _site_keys(view) if view is not None else {}
     if not all(p.id in keys for p in papers):
         keys = _unique_keys(papers)
-    chunks = [bibtex_entry(p, view, site_url, key=keys[p.id]) for p in papers]
+    chunks = [view.bibtex(p, site_url) if view is not None and keys is _site_keys(view)
+              else bibtex_entry(p, view, site_url, key=keys[p.id]) for p in papers]
     return ("\n\n".join(chunks) + "\n").encode("utf-8") if chunks else b""
 
 
@@ -331,9 +347,15 @@ def build_exports(site: Site, view: "SiteView", options: "BuildOptions", templat
                               subtitle=options.site_description or "Newest papers", path="feed.xml", page_path=""),
     }
     for topic in view.topics:
-        mine = [p for p in newest if topic.id in p.topic_ids]
+        mine = view.by_topic.get(topic.id, [])
         out[f"topics/{topic.id}/feed.xml"] = atom_feed(
             mine, view, options, templates_dir, title=f"{options.site_name}: {topic.name}",
             subtitle=topic.description, path=f"topics/{topic.id}/feed.xml", page_path=topic.url)
         out[f"topics/{topic.id}/papers.bib"] = papers_bibtex(sorted(mine, key=lambda p: p.id), view, options.site_url)
+        # Material looks for a sitemap.xml beside every <link rel="alternate"> (meant for
+        # translations); an empty one spares each topic page a 404.
+        out[f"topics/{topic.id}/sitemap.xml"] = EMPTY_SITEMAP
     return out
+
+
+EMPTY_SITEMAP = b'<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"/>\n'

@@ -120,7 +120,7 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
         listings=g.listings,
         papers=g.papers,
         topics=site_view.topics,
-        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "map.md", "status.md"},
+        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "map.md"},
         warnings=[str(d) for d in diagnostics.warnings],
     )
     site.view = site_view

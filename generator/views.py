@@ -69,9 +69,16 @@ class SiteView:
         self.taxonomy = taxonomy
         counts = Counter(t.topic for p in self.visible for t in p.topics)
         self.counts = counts
+        # Papers of each topic, newest first: topic pages, feeds and BibTeX files all need it.
+        self.by_topic: dict[str, list[Paper]] = {}
+        for p in sorted(self.visible, key=newest_first):
+            for t in p.topics:
+                self.by_topic.setdefault(t.topic, []).append(p)
+        self._bibtex: dict[tuple[str, str], str] = {}
         # Topics with no papers still get a page (a maintainer may have just added them).
         self.topics: list[Topic] = list(taxonomy.topics)
         self.topic_by_id = {t.id: t for t in self.topics}
+        self.has_status = any(p.status for p in self.visible)
         self.featured = sorted((p for p in self.visible if p.featured), key=newest_first)
         self.newest = sorted((p for p in self.visible if p.date), key=newest_first)[:10]
         self.positions: dict[str, tuple[float, float]] = {}
@@ -84,6 +91,13 @@ class SiteView:
 
     # -- small helpers the templates call
 
+    def bibtex(self, p: Paper, site_url: str = "") -> str:
+        """The BibTeX entry of a paper, computed once per build (pages and files share it)."""
+        key = (p.id, site_url)
+        if key not in self._bibtex:
+            self._bibtex[key] = exports.bibtex_entry(p, self, site_url)
+        return self._bibtex[key]
+
     def topic_count(self, topic_id: str) -> int:
         """Visible papers with this topic."""
         return self.counts.get(topic_id, 0)
@@ -95,7 +109,7 @@ class SiteView:
 
     def row_meta(self, p: Paper) -> str:
         """A short metadata line for a paper in a list: date, authors, upvotes."""
-        return " · ".join(text for text, _ in self._meta(p, short=True)) or "date unknown"
+        return " · ".join(text for text, _ in self._meta(p, short=True))
 
     @property
     def top_topics(self) -> list[Topic]:
@@ -152,7 +166,7 @@ class SiteView:
             listings=listings,
             related=related,
             backlinks=backlinks,
-            bibtex=exports.bibtex_entry(p, self),
+            bibtex=self.bibtex(p),
             graph=self.neighbourhood(p, related),
             status_label=STATUS_LABELS.get(p.status or "", ""),
             hand_fields=[FIELD_LABELS.get(f, f) for f in p.overridden if f in FIELD_LABELS],
@@ -161,7 +175,7 @@ class SiteView:
 
     def topic_view(self, topic: Topic) -> dict[str, Any]:
         """The view of one topic page: its papers, sub-topics, co-occurring topics, listings."""
-        papers = sorted((p for p in self.visible if topic.id in p.topic_ids), key=newest_first)
+        papers = self.by_topic.get(topic.id, [])
         co = Counter(t for p in papers for t in p.topic_ids if t != topic.id and t in self.topic_by_id)
         from_listings = Counter(s for p in papers for s in p.sources)
         return {

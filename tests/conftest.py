@@ -91,6 +91,7 @@ def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
             theme:
               name: material
               custom_dir: {TEMPLATES / "overrides"}
+              font: false
             plugins:
               - search
               - readinglist:
@@ -113,7 +114,6 @@ def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
               - Listings: lists/index.md
               - Timeline: timeline.md
               - Map: map.md
-              - Reading status: status.md
               - About: about.md
             """
         )

@@ -108,3 +108,6 @@ def test_real_abstract_links_are_clean():
 def test_first_sentence():
     assert first_sentence("We study e.g. this. Then that.") == "We study e.g. this."
     assert first_sentence("No full stop here") == "No full stop here"
+    assert first_sentence("Trained on data (e.g. ImageNet) and more, et al. Find it. Then.") == (
+        "Trained on data (e.g. ImageNet) and more, et al. Find it."
+    )

@@ -64,7 +64,7 @@ def test_map_page_draws_every_paper_as_a_link(built_site: Path):
     html = (built_site / "map" / "index.html").read_text(encoding="utf-8")
     data = json.loads((built_site / "papers.json").read_text(encoding="utf-8"))
     svg = html.split('<svg class="rl-map__svg"', 1)[1].split("</svg>", 1)[0]
-    hrefs = re.findall(r'<a href="\.\./papers/([^/"]+)/"><circle', svg)
+    hrefs = re.findall(r'<a xlink:href="\.\./papers/([^/"]+)/"><circle', svg)
     assert sorted(hrefs) == sorted(p["id"] for p in data["papers"])
     doc = parse(html)
     titles = doc.texts.get("title", [])
@@ -80,7 +80,7 @@ def test_topic_pages_highlight_their_papers(built_site: Path):
     path = re.search(r'<path class="rl-minimap__hl" d="([^"]*)"', html).group(1)
     n = len(re.findall(r"<li>", html.split('id="papers"', 1)[1]))
     assert path.count("h0") == n > 0
-    assert 'href="../../assets/map-base.svg"' in html and (built_site / "assets" / "map-base.svg").is_file()
+    assert 'xlink:href="../../assets/map-base.svg"' in html and (built_site / "assets" / "map-base.svg").is_file()
 
 
 def test_paper_pages_show_their_neighbourhood(built_site: Path):
@@ -90,5 +90,5 @@ def test_paper_pages_show_their_neighbourhood(built_site: Path):
     related = html.split('id="related"', 1)[1].split("</ol>", 1)[0]
     n = related.count("<li>")
     assert graph.count('class="rl-node"') == n and graph.count("rl-node--self") == 1
-    for target in re.findall(r'<a href="\.\./([^/"]+)/" class="rl-node"', graph):
+    for target in re.findall(r'<a xlink:href="\.\./([^/"]+)/" class="rl-node"', graph):
         assert (page.parent.parent / target / "index.html").is_file()
