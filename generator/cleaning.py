@@ -8,6 +8,7 @@ the raw text is kept on the paper so nothing is lost.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -43,11 +44,16 @@ URL_RE = re.compile(r"~?(https?://[^\s<>\"'`{}|\\^]+)")
 _URL_TRAIL = ".,;:!?)]}'\"*"
 
 
+# Any of these may start a LaTeX leftover that clean_text resolves.
+_LATEX_HINT = re.compile(r"[\\$`{]|''|(?:" + _COLOURS + r")\{|rightarrow")
+
+
 def strip_invisible(text: str) -> str:
     """NFC-normalised *text* without control characters, bidi overrides or zero-width spaces."""
     return _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def clean_text(text: str, name: str | None = None) -> str:
     """Display text for a raw title or abstract: LaTeX leftovers resolved, whitespace folded.
 
@@ -55,6 +61,9 @@ def clean_text(text: str, name: str | None = None) -> str:
     ``\\ours`` that stood for it are replaced by it, or by "our method" when unknown.
     """
     text = strip_invisible(text)
+    if not _LATEX_HINT.search(text):
+        # Most abstracts hold no LaTeX at all: skip the dozen substitutions below.
+        return " ".join(text.split())
     text = _ESCAPED.sub(r"\1", text)
     text = text.replace("``", "“").replace("''", "”")
     text = re.sub(r"(?<![\w`])`(?=\w)([^`']*)'(?!\w)", r"‘\1’", text)

@@ -11,6 +11,7 @@ never have to remember to escape; values that are already safe are :class:`Marku
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from urllib.parse import urlsplit
@@ -34,7 +35,14 @@ _LINE_START = re.compile(r"^(\d+)([.)])|^(-)")
 
 def text(value: object) -> Markup:
     """*value* as one line of literal text, safe in Markdown, HTML text and attributes."""
-    s = " ".join(strip_invisible(str(value)).split())
+    return _text(str(value))
+
+
+# A title is shown on its own page and in the lists of every paper related to it: escape
+# each distinct text once per process.
+@functools.lru_cache(maxsize=1 << 16)
+def _text(value: str) -> Markup:
+    s = " ".join(strip_invisible(value).split())
     s = s.translate(_TABLE)
     s = _LINE_START.sub(lambda m: (m.group(1) + f"&#{ord(m.group(2))};") if m.group(1) else "&#45;", s)
     return Markup(s)
@@ -46,6 +54,9 @@ def front_matter(value: object) -> Markup:
     return Markup(json.dumps(str(text(value))))
 
 
+_SPACE_OR_CONTROL = re.compile(r"[\s\x00-\x1f\x7f]")
+
+
 def url(value: object) -> Markup:
     """An http(s) URL for a link target or attribute; anything else becomes ``#``.
 
@@ -54,7 +65,7 @@ def url(value: object) -> Markup:
     """
     s = str(value).strip()
     parts = urlsplit(s)
-    if parts.scheme not in {"http", "https"} or not parts.netloc or any(c.isspace() or ord(c) < 32 for c in s):
+    if parts.scheme not in {"http", "https"} or not parts.netloc or _SPACE_OR_CONTROL.search(s):
         return Markup("#")
     # Percent-encode what could end the attribute or the Markdown link.
     for ch, enc in (('"', "%22"), ("'", "%27"), ("<", "%3C"), (">", "%3E"), (" ", "%20"), ("(", "%28"), (")", "%29"), ("`", "%60")):
@@ -67,8 +78,13 @@ def html(value: object) -> Markup:
     return Markup(str(markupsafe_escape(strip_invisible(str(value)))))
 
 
+_SAFE_PATH = re.compile(r"[A-Za-z0-9\-._~/]*")
+
+
 def url_path(value: str) -> Markup:
     """A relative site path (``../../feed.xml``) for an attribute; only safe path characters pass."""
+    if _SAFE_PATH.fullmatch(value):
+        return Markup(value)
     return Markup("".join(c if c.isalnum() or c in "-._~/" else "%%%02X" % ord(c) for c in value))
 
 

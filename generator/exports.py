@@ -85,8 +85,19 @@ def papers_json(site: Site, view: "SiteView") -> dict[str, Any]:
 
 
 def dumps(data: Any) -> bytes:
-    """Deterministic, readable JSON bytes."""
-    return (json.dumps(data, ensure_ascii=False, indent=1, sort_keys=False) + "\n").encode("utf-8")
+    """Deterministic JSON bytes, one record per line: readable in a diff, and written by
+    the fast C encoder (an indented dump of 10,000 papers takes seconds)."""
+    def encode(value: Any) -> str:
+        return json.dumps(value, ensure_ascii=False)
+
+    parts = []
+    for key, value in data.items():
+        if isinstance(value, list):
+            rows = ",\n  ".join(encode(item) for item in value)
+            parts.append(f"{encode(key)}: [\n  {rows}\n ]" if value else f"{encode(key)}: []")
+        else:
+            parts.append(f"{encode(key)}: {encode(value)}")
+    return ("{\n " + ",\n ".join(parts) + "\n}\n").encode("utf-8")
 
 
 _BIB_SPECIAL = re.compile(r"[{}\\#$%&_^~]")

@@ -24,6 +24,18 @@ from .related import RelatedOptions
 log = get_plugin_logger("readinglist")
 
 
+def write_if_changed(path: Path, data: bytes) -> Path:
+    """Write *data* to *path* unless it already holds exactly that, so an unchanged page
+    keeps its modification time (MkDocs' dirty builds skip pages older than their output)."""
+    try:
+        if path.read_bytes() == data:
+            return path
+    except OSError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
 class ReadingListConfig(Config):
     """Options of the ``readinglist`` plugin in ``mkdocs.yml``."""
 
@@ -39,6 +51,13 @@ class ReadingListConfig(Config):
 
 class ReadingListPlugin(BasePlugin[ReadingListConfig]):
     """Generates the reading-list pages inside ``mkdocs build`` and ``mkdocs serve``."""
+
+    serving = False
+
+    def on_startup(self, *, command: str, dirty: bool) -> None:
+        """Note whether this is ``mkdocs serve``: there pages are backed by cached files so
+        that ``mkdocs serve --dirty`` re-renders only the pages an edit changed."""
+        self.serving = command == "serve"
 
     def on_config(self, config):
         """Resolve folders against ``mkdocs.yml`` and register the stylesheet."""
@@ -78,7 +97,11 @@ class ReadingListPlugin(BasePlugin[ReadingListConfig]):
                 raise PluginError(f"readinglist: docs_dir already has '{src}', which the reading list generates")
             # Paper, topic and listing pages stay out of the nav without a log line each.
             inclusion = InclusionLevel.INCLUDED if src in self.site.nav_pages else InclusionLevel.NOT_IN_NAV
-            files.append(File.generated(config, src, content=markdown, inclusion=inclusion))
+            if self.serving:
+                path = write_if_changed(self.cache_dir / "pages" / src, markdown.encode("utf-8"))
+                files.append(File.generated(config, src, abs_src_path=str(path), inclusion=inclusion))
+            else:
+                files.append(File.generated(config, src, content=markdown, inclusion=inclusion))
         # Exports are files of the site too, so that links to them validate and
         # `mkdocs serve` serves them.
         for src, data in {**self.site.assets, **self.site.exports}.items():

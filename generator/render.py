@@ -21,6 +21,11 @@ from .cleaning import first_sentence
 
 
 def _finalize(value: Any) -> Any:
+    kind = type(value)
+    if kind is Markup:  # the common case first: this runs for every {{ }} of every page
+        return value
+    if kind is str:
+        return escape.text(value)
     if isinstance(value, Markup):
         return value
     if value is None:
@@ -73,6 +78,9 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
     """The Jinja environment for the Markdown templates in *templates_dir*."""
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
+        # A new environment is made for every build, so templates are re-read then; no
+        # need to stat each template file again for every page.
+        auto_reload=False,
         autoescape=False,  # Markdown, not HTML: escaping is done by _finalize instead
         finalize=_finalize,
         undefined=jinja2.StrictUndefined,

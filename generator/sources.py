@@ -10,6 +10,7 @@ as part of an entry, as header or metadata, or in a warning with ``file:line``.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -252,10 +253,31 @@ def load_listings(content_dir: Path, diagnostics: Diagnostics) -> list[Listing]:
             )
             listings.append(Listing(id=lid, path=path, title=title))
     for listing in listings:
-        listing.entries = parse_listing(read_text(listing.path), listing, diagnostics)
+        listing.entries = _parse_cached(read_text(listing.path), listing, diagnostics)
         if not listing.entries:
             diagnostics.warning("this listing holds no papers", Location(display_path(listing.path)))
     return listings
+
+
+# Parsed listings by content, kept across rebuilds of a long-lived process (`mkdocs serve`):
+# editing overrides.yaml or a template must not parse every listing again.
+_PARSED: dict[tuple, tuple[list[Entry], list]] = {}
+_PARSED_LIMIT = 256
+
+
+def _parse_cached(text: str, listing: Listing, diagnostics: Diagnostics) -> list[Entry]:
+    key = (listing.id, str(listing.path), listing.captured, hashlib.sha256(text.encode("utf-8")).hexdigest())
+    hit = _PARSED.get(key)
+    if hit is None:
+        found = Diagnostics()
+        entries = parse_listing(text, listing, found)
+        if len(_PARSED) >= _PARSED_LIMIT:
+            _PARSED.clear()
+        hit = _PARSED[key] = (entries, found.items)
+    entries, items = hit
+    diagnostics.items.extend(items)
+    # Entries are only read downstream; a fresh list keeps callers from sharing one.
+    return list(entries)
 
 
 def _load_descriptions(path: Path, files: dict[str, Path], diagnostics: Diagnostics) -> dict[str, dict]:

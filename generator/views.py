@@ -15,6 +15,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from markupsafe import Markup
+
 from .models import Listing, Paper, Related, Topic, TopicTag
 from .render import format_date
 from . import exports
@@ -28,6 +30,11 @@ FIELD_LABELS = {
     "title": "title", "abstract": "abstract", "date": "date", "authors": "authors",
     "organization": "organisation", "arxiv": "arXiv id", "links": "links", "topics": "topics",
 }
+
+
+def _coord(value: float) -> Markup:
+    """An SVG coordinate, formatted once here rather than by the template for every use."""
+    return Markup(f"{value:.1f}")
 
 
 def newest_first(p: Paper) -> tuple:
@@ -280,21 +287,24 @@ class SiteView:
         if not related:
             return None
         cx, cy = 180.0, 120.0
-        nodes = [(p, cx, cy, 0)]
+        nodes: list[tuple[Paper, Markup, Markup, int]] = [(p, _coord(cx), _coord(cy), 0)]
         k = len(related)
         for i, (other, rel) in enumerate(related):
             angle = -math.pi / 2 + 2 * math.pi * i / k
             r = 45 + (1 - min(max(rel.score, 0.0), 1.0)) * 60
-            nodes.append((other, round(cx + r * math.cos(angle) * 1.4, 1), round(cy + r * math.sin(angle), 1), i + 1))
+            nodes.append((other, _coord(cx + r * math.cos(angle) * 1.4), _coord(cy + r * math.sin(angle)), i + 1))
         index = {node[0].id: node for node in nodes}
         edges = []
+        seen: set[tuple[str, str]] = set()
         for a in nodes:
             for rel in a[0].related:
                 b = index.get(rel.id)
-                if b is not None and (a[0].id == p.id or b[0].id != p.id):
-                    pair = tuple(sorted((a[0].id, b[0].id)))
-                    if pair not in {tuple(sorted((e[0][0].id, e[1][0].id))) for e in edges}:
-                        edges.append((a, b, a[0].id == p.id or b[0].id == p.id))
+                if b is None:
+                    continue
+                pair = (a[0].id, b[0].id) if a[0].id < b[0].id else (b[0].id, a[0].id)
+                if pair not in seen:
+                    seen.add(pair)
+                    edges.append((a, b, a[0].id == p.id or b[0].id == p.id))
         return {"nodes": nodes, "edges": edges}
 
     def timeline_view(self) -> dict[str, Any]:

@@ -99,3 +99,30 @@ def test_content_error_stops_the_build_without_traceback(tmp_path: Path, small_c
     assert f"{name}:1:1: unknown paper id 'model-merging-for-multi-task-learnin'; did you mean 'model-merging-for-multi-task-learning'?" in result.stderr
     assert f"{name}:2:13: 'model-merging-for-multi-task-learnin': featured must be true or false, not 'yes'" in result.stderr
     assert not (tmp_path / "site" / "papers.json").exists()
+
+
+def test_serve_pages_keep_their_mtime_when_unchanged(tmp_path: Path):
+    from generator.plugin import write_if_changed
+
+    page = write_if_changed(tmp_path / "papers" / "a.md", b"# A\n")
+    os.utime(page, (1_000_000, 1_000_000))
+    write_if_changed(page, b"# A\n")
+    assert page.stat().st_mtime == 1_000_000  # unchanged: `mkdocs serve --dirty` skips it
+    write_if_changed(page, b"# A, edited\n")
+    assert page.read_bytes() == b"# A, edited\n" and page.stat().st_mtime > 1_000_000
+
+
+def test_listings_are_parsed_once_per_content(small_content: Path, monkeypatch):
+    from generator import sources
+    from generator.diagnostics import Diagnostics
+
+    calls = []
+    real = sources.parse_listing
+    monkeypatch.setattr(sources, "parse_listing", lambda *a: calls.append(1) or real(*a))
+    first = sources.load_listings(small_content, Diagnostics())
+    again = sources.load_listings(small_content, Diagnostics())
+    assert len(calls) == 1 and [e.title for e in again[0].entries] == [e.title for e in first[0].entries]
+    listing_file = small_content / "sources" / "demo.txt"
+    listing_file.write_text(listing_file.read_text(encoding="utf-8") + "\nOne More Title\n\nAbstract.\n", encoding="utf-8")
+    changed = sources.load_listings(small_content, Diagnostics())
+    assert len(calls) == 2 and changed[0].entries[-1].title == "One More Title"
