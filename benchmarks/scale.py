@@ -64,9 +64,11 @@ def make_corpus(n: int, dest: Path, seed: int = 7) -> dict[str, int]:
     seeds = seed_texts()
     title_words = sorted({w for t, _ in seeds for w in re.findall(r"[A-Za-z][A-Za-z\-]{3,}", t)})
     papers = []
+    # Papers come in clusters of about 30 around one seed paper, so similarity is not
+    # noise and a paper has as many close neighbours in a small corpus as in a large one.
+    clusters = max(1, min(len(seeds), n // 30))
     for i in range(n):
-        # Papers come in clusters around one seed paper, so similarity is not noise.
-        base_title, base_sentences = seeds[(i * 7919) % len(seeds)]
+        base_title, base_sentences = seeds[((i % clusters) * 7919) % len(seeds)]
         other_title, other_sentences = seeds[rng.randrange(len(seeds))]
         words = base_title.replace(":", "").split()
         rng.shuffle(words)

@@ -8,6 +8,7 @@ form a graph over all papers.  Nothing here knows about MkDocs.
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -84,29 +85,14 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
     diagnostics = Diagnostics()
     g = gather(content_dir, options, diagnostics)
     site_view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
-    layout = compute_layout([p.id for p in site_view.visible], text_vectors(site_view.visible, options.related), options.cache_dir)
-    site_view.set_layout(layout.positions, layout.method)
+    # The map layout (t-SNE, mostly native code that releases the GIL) runs beside the
+    # rendering of every page that does not show the map; only the map and topic pages wait.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pending = pool.submit(compute_layout, [p.id for p in site_view.visible],
+                              text_vectors(site_view.visible, options.related), options.cache_dir)
+        pages = _render_pages(g, site_view, Path(templates_dir), pending)
+    layout = pending.result()
     renderer = Renderer(Path(templates_dir), {"site": site_view})
-    pages: dict[str, str] = {}
-    pages["index.md"] = renderer.page("index.md.j2", "index.md")
-    pages["topics/index.md"] = renderer.page("topics.md.j2", "topics/index.md")
-    for topic in site_view.topics:
-        src = urls.topic_src(topic.id)
-        pages[src] = renderer.page("topic.md.j2", src, topic=topic, view=site_view.topic_view(topic))
-    pages["lists/index.md"] = renderer.page("lists.md.j2", "lists/index.md")
-    for listing in g.listings:
-        src = urls.listing_src(listing.id)
-        pages[src] = renderer.page("listing.md.j2", src, listing=listing, view=site_view.listing_view(listing))
-    pages["timeline.md"] = renderer.page("timeline.md.j2", "timeline.md", view=site_view.timeline_view())
-    pages["map.md"] = renderer.page("map.md.j2", "map.md", view=site_view.map_view())
-    pages["status.md"] = renderer.page("status.md.j2", "status.md", view=site_view.status_view())
-    for paper in site_view.visible:
-        src = urls.paper_src(paper.id)
-        pages[src] = renderer.page("paper.md.j2", src, paper=paper, view=site_view.paper_view(paper))
-    for old, new in sorted(g.curation.redirects.items()):
-        src = urls.paper_src(old)
-        target = site_view.by_id[new]
-        pages[src] = renderer.page("redirect.md.j2", src, target=target, target_url="../" + new + "/")
     assets = {
         "assets/readinglist.css": (Path(templates_dir) / "assets" / "readinglist.css").read_bytes(),
         "assets/map.css": (Path(templates_dir) / "assets" / "map.css").read_bytes(),
@@ -136,6 +122,39 @@ def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | N
     }
     site.notes.append(f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else ""))
     return site
+
+
+def _render_pages(g: Gathered, site_view: views.SiteView, templates_dir: Path, layout: Future) -> dict[str, str]:
+    """Every page of the site, in a fixed order; pages that draw the map wait for *layout*."""
+    renderer = Renderer(templates_dir, {"site": site_view})
+    pages: dict[str, str] = {}
+    later: dict[str, str] = {}
+    pages["index.md"] = renderer.page("index.md.j2", "index.md")
+    pages["topics/index.md"] = renderer.page("topics.md.j2", "topics/index.md")
+    for topic in site_view.topics:
+        pages[urls.topic_src(topic.id)] = ""  # placeholder: keeps the page order fixed
+    pages["lists/index.md"] = renderer.page("lists.md.j2", "lists/index.md")
+    for listing in g.listings:
+        src = urls.listing_src(listing.id)
+        pages[src] = renderer.page("listing.md.j2", src, listing=listing, view=site_view.listing_view(listing))
+    pages["timeline.md"] = renderer.page("timeline.md.j2", "timeline.md", view=site_view.timeline_view())
+    pages["map.md"] = ""
+    pages["status.md"] = renderer.page("status.md.j2", "status.md", view=site_view.status_view())
+    for paper in site_view.visible:
+        src = urls.paper_src(paper.id)
+        pages[src] = renderer.page("paper.md.j2", src, paper=paper, view=site_view.paper_view(paper))
+    for old, new in sorted(g.curation.redirects.items()):
+        src = urls.paper_src(old)
+        target = site_view.by_id[new]
+        pages[src] = renderer.page("redirect.md.j2", src, target=target, target_url="../" + new + "/")
+    done = layout.result()
+    site_view.set_layout(done.positions, done.method)
+    for topic in site_view.topics:
+        src = urls.topic_src(topic.id)
+        later[src] = renderer.page("topic.md.j2", src, topic=topic, view=site_view.topic_view(topic))
+    later["map.md"] = renderer.page("map.md.j2", "map.md", view=site_view.map_view())
+    pages.update(later)
+    return pages
 
 
 def summary_line(site: Site) -> str:
