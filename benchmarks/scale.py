@@ -140,6 +140,7 @@ plugins:
 {plugin}markdown_extensions:
   - attr_list
   - md_in_html
+  - sane_lists
   - tables
   - toc:
       permalink: true

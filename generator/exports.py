@@ -41,7 +41,7 @@ def paper_record(p: Paper) -> dict[str, Any]:
         "arxiv": p.arxiv,
         "topics": [t.topic for t in p.topics],
         "topic_reasons": {t.topic: t.reason for t in p.topics},
-        "related": [{"id": r.id, "score": r.score, "why": list(r.why)} for r in p.related],
+        "related": [{"id": r.id, "score": r.score, "why": list(r.why), "weak": r.weak} for r in p.related],
         "backlinks": list(p.backlinks),
         "sources": list(p.sources),
         "links": {k: list(v) for k, v in sorted(p.links.items()) if v},

@@ -79,6 +79,7 @@ class Related:
     why: list[str] = field(default_factory=list)  # shared topics first, then shared terms
     shared_topics: list[str] = field(default_factory=list)
     shared_terms: list[str] = field(default_factory=list)
+    weak: bool = False  # below the minimum score, shown only because the list was short
 
 
 @dataclass

@@ -51,6 +51,10 @@ class RelatedOptions:
     # On the real corpus, pairs below about 0.08 mostly share generic phrases only
     # ("large language model"); showing them would suggest a link that is not there.
     min_score: float = 0.08
+    # A paper with fewer than min_count pairs above min_score still gets its best pairs
+    # down to weak_score, marked weak on the page, so that no paper is a dead end.
+    min_count: int = 3
+    weak_score: float = 0.02
     # Score = min(1, text similarity x (1 + topic_weight x Jaccard of topic ids)).  Topics
     # boost papers whose texts are alike but never link papers sharing no words, and a
     # paper without topics keeps its plain text scores.  Topics come from a hand-written
@@ -152,7 +156,8 @@ def compute_related(papers: list[Paper], options: RelatedOptions | None = None) 
             links, backlinks = result.get(paper.id, ((), ()))
             # Fresh objects every time: callers may edit them, and the cache must not change.
             paper.related = [
-                Related(id=rid, score=score, why=[*topics, *terms], shared_topics=list(topics), shared_terms=list(terms))
+                Related(id=rid, score=score, why=[*topics, *terms], shared_topics=list(topics),
+                        shared_terms=list(terms), weak=score < options.min_score)
                 for rid, score, topics, terms in links
             ]
             paper.backlinks = list(backlinks)
@@ -456,7 +461,8 @@ class _Ranker:
         options = self.options
         product = self.matrix[start : start + step] @ self.transposed
         # The largest possible topic boost, and half a rounding unit, below min_score.
-        floor = options.min_score / (1.0 + self.topic_weight) - 0.001
+        lowest = min(options.min_score, options.weak_score) if options.min_count else options.min_score
+        floor = lowest / (1.0 + self.topic_weight) - 0.001
         hits = np.flatnonzero(product.data >= np.float32(floor))
         rows = np.searchsorted(product.indptr, hits, side="right") - 1 + start
         cols = product.indices[hits].astype(np.int64)
@@ -466,12 +472,14 @@ class _Ranker:
             scores = np.minimum(1.0, scores * boost)
         # Round before ranking, so that scores shown as equal are ranked as ties (by id).
         scores = np.round(scores, 3)
-        keep = (scores >= options.min_score) & (rows != cols)
+        keep = (scores >= lowest) & (rows != cols)
         rows, cols, scores = rows[keep], cols[keep], scores[keep]
         order = np.lexsort((cols, -scores, rows))
         rows, cols, scores = rows[order], cols[order], scores[order]
         rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
-        best = rank < options.k
+        # Strong pairs come first in each row; weaker ones only fill a short list up to
+        # min_count, so that no paper is a dead end.
+        best = (rank < options.k) & ((scores >= options.min_score) | (rank < options.min_count))
         rows, cols, scores = rows[best], cols[best], scores[best]
         return rows, cols, scores, self.shared_terms(rows, cols)
 

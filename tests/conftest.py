@@ -100,6 +100,7 @@ def make_project(tmp_path: Path, content: Path, extra_config: str = "") -> Path:
             markdown_extensions:
               - attr_list
               - md_in_html
+              - sane_lists
               - tables
               - toc:
                   permalink: true

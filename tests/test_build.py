@@ -126,3 +126,17 @@ def test_listings_are_parsed_once_per_content(small_content: Path, monkeypatch):
     listing_file.write_text(listing_file.read_text(encoding="utf-8") + "\nOne More Title\n\nAbstract.\n", encoding="utf-8")
     changed = sources.load_listings(small_content, Diagnostics())
     assert len(calls) == 2 and changed[0].entries[-1].title == "One More Title"
+
+
+def test_every_paper_leads_somewhere(built_site: Path):
+    data = json.loads((built_site / "papers.json").read_text(encoding="utf-8"))
+    for paper in data["papers"]:
+        related = paper["related"]
+        assert len(related) >= 3, paper["id"]
+        weak = [r["weak"] for r in related]
+        assert weak == sorted(weak), paper["id"]  # strong matches first
+        assert all(r["why"] for r in related), paper["id"]
+    short = next(p for p in data["papers"] if any(r["weak"] for r in p["related"]) and not p["related"][0]["weak"])
+    html = (built_site / short["url"] / "index.html").read_text(encoding="utf-8")
+    strong = sum(1 for r in short["related"] if not r["weak"])
+    assert "Less closely related:" in html and f'<ol start="{strong + 1}">' in html

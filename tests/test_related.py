@@ -302,14 +302,20 @@ def test_shared_topics_raise_the_score_but_never_make_a_link():
     for p in tagged:
         p.topics = [TopicTag(topic="everything", score=1.0)] + p.topics
     compute_related(tagged)
+    strict = tiny_papers()
+    for p in strict:
+        p.topics = [TopicTag(topic="everything", score=1.0)] + p.topics
+    compute_related(strict, RelatedOptions(min_count=0))
 
     def score(papers, a, b):
         return next(r.score for r in next(p for p in papers if p.id == a).related if r.id == b)
 
     assert score(tagged, "merge-a", "merge-b") > score(plain, "merge-a", "merge-b")
-    # Every paper shares "everything", yet speech and merging share no word: no link.
+    # Every paper shares "everything", yet speech and merging share no specific word: no
+    # link above the minimum score; a short list is filled only with weak text matches.
+    assert next(p for p in strict if p.id == "speech-a").related == []
     speech = next(p for p in tagged if p.id == "speech-a")
-    assert speech.related == []
+    assert all(r.weak and r.shared_terms for r in speech.related)
 
 
 def test_hidden_papers_get_no_list_and_appear_in_none():
@@ -341,24 +347,29 @@ def test_backlinks_are_the_incoming_links_not_already_listed():
 
 @pytest.mark.parametrize("k, min_score", [(8, 0.08), (3, 0.15), (1, 0.0)])
 def test_lists_respect_k_min_score_and_order(k, min_score):
+    """At most k, best first, ties by id; below min_score only to fill a short list."""
     papers = real_papers()
     compute_related(papers, RelatedOptions(k=k, min_score=min_score))
-    full = 0
+    full = strong_full = 0
     for p in papers:
         assert len(p.related) <= k
         full += len(p.related) == k
         keys = [(-r.score, r.id) for r in p.related]
         assert keys == sorted(keys)
         assert len(set(r.id for r in p.related)) == len(p.related)
+        strong = [r for r in p.related if not r.weak]
+        strong_full += len(strong) == k
+        assert p.related[: len(strong)] == strong  # weak ones only after the strong ones
+        assert len(p.related) == len(strong) or len(p.related) <= RelatedOptions().min_count
         for r in p.related:
             assert r.id != p.id
-            assert r.score >= min_score
+            assert r.score >= min_score or (r.weak and r.score >= RelatedOptions().weak_score)
             assert round(r.score, 3) == r.score
     assert full > 0
     if min_score == 0:
         assert full == len(papers)  # every paper shares some word with another
     else:
-        assert full < len(papers)  # the bar cut some lists short
+        assert strong_full < len(papers)  # the bar cut some lists short
 
 
 def test_ties_are_broken_by_id():
