@@ -290,7 +290,8 @@ def test_links_inside_svg_graphs_do_not_break_the_theme(open_tab, data):
 def test_screenshots(open_tab, data):
     """Screenshots for a person to judge, in test-output/screenshots/."""
     topic = paper(data, SCALEARN)["topics"][0]
-    pages = {"home": "", "paper": f"papers/{SCALEARN}/", "topic": f"topics/{topic}/"}
+    # The paper page shows its neighbourhood graph, the topic page its minimap.
+    pages = {"home": "", "paper": f"papers/{SCALEARN}/", "topic": f"topics/{topic}/", "map": "map/"}
     written = []
     for device, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         for colours in ("light", "dark"):
@@ -302,4 +303,4 @@ def test_screenshots(open_tab, data):
                 written.append(tab.screenshot(f"{name}-{device}-{colours}"))
             assert_clean(tab)
             tab.page.context.close()
-    assert len(written) == 12 and all(p.stat().st_size > 10_000 for p in written)
+    assert len(written) == 16 and all(p.stat().st_size > 10_000 for p in written)
