@@ -237,7 +237,8 @@ def _apply(paper: Paper, edit: Edit, diagnostics: Diagnostics, *, hand_added: bo
             diagnostics.error(f"'{paper.id}': reason is only used with hidden: true", edit.locations["reason"])
     if v.get("hidden") and "reason" not in v:
         diagnostics.error(f"'{paper.id}': hidden: true needs a reason", edit.locations["hidden"])
-    paper.overridden = sorted(set(paper.overridden) | (set(v) - {"duplicate_of", "reason", "id"}))
+    if not hand_added:  # a hand-added paper is all by hand; papers.json says hand_added
+        paper.overridden = sorted(set(paper.overridden) | (set(v) - {"duplicate_of", "reason", "id"}))
 
 
 def _merge_duplicates(by_id: dict[str, Paper], cur: Curation, diagnostics: Diagnostics) -> None:

@@ -172,3 +172,69 @@ def test_all_errors_are_collected(small_content):
 def test_invalid_hand_added_papers(small_content, papers_yaml, expected):
     _, _, messages = curate(small_content, papers=papers_yaml)
     assert messages == expected
+
+
+def test_check_command_accounts_for_the_content(small_content, capsys):
+    from generator.cli import main
+
+    (small_content / "overrides.yaml").write_text(
+        f'"{A}":\n  title: Retitled\n  featured: true\n"{B}":\n  hidden: true\n  reason: Off topic.\n', encoding="utf-8"
+    )
+    (small_content / "papers.yaml").write_text("- title: Hand Added\n  abstract: By hand.\n", encoding="utf-8")
+    assert main(["check", "--content", str(small_content)]) == 0
+    out = capsys.readouterr().out
+    assert "  demo     3 entries  (2025-03-11)" in out
+    assert "Papers:              3 shown, 1 hidden" in out
+    assert "Hand-added papers:   1" in out
+    assert "Overridden fields:   3 (featured 1, hidden 1, title 1)" in out
+    assert out.rstrip().endswith("OK: the content is valid.")
+
+
+def test_check_command_fails_on_errors_with_locations(small_content, capsys):
+    from generator.cli import main
+
+    (small_content / "overrides.yaml").write_text("nope:\n  featured: yes\n", encoding="utf-8")
+    assert main(["check", "--content", str(small_content)]) == 1
+    out = capsys.readouterr().out
+    name = (small_content / "overrides.yaml").as_posix()
+    assert "2 errors:" in out
+    assert f"  {name}:1:1: unknown paper id 'nope'" in out
+    assert f"  {name}:2:13: 'nope': featured must be true or false, not 'yes'" in out
+    assert out.rstrip().endswith("FAILED: fix the errors above.")
+    assert "Traceback" not in out
+
+
+def test_curated_site_shows_every_edit(tmp_path, small_content):
+    import json
+
+    from .conftest import make_project, mkdocs_build
+
+    (small_content / "overrides.yaml").write_text(
+        f'"{A}":\n  title: "Merging, Retitled"\n  featured: true\n  status: reading\n  note: "Read **this** first."\n'
+        f'  authors: [Ada Lovelace, Alan Turing]\n'
+        f'"{B}":\n  duplicate_of: "{A}"\n'
+        f'"{C}":\n  hidden: true\n  reason: Off topic.\n',
+        encoding="utf-8",
+    )
+    (small_content / "papers.yaml").write_text("- title: Hand Added Paper\n  abstract: Added by hand.\n", encoding="utf-8")
+    result = mkdocs_build(make_project(tmp_path, small_content), tmp_path / "site")
+    assert result.returncode == 0, result.stderr[-2000:]
+    site = tmp_path / "site"
+    home = (site / "index.html").read_text(encoding="utf-8")
+    assert "Featured" in home and "Merging, Retitled" in home and 'href="status/"' in home
+    page = (site / "papers" / A / "index.html").read_text(encoding="utf-8")
+    assert "Maintainer&#39;s note" in page or "Maintainer's note" in page
+    assert "<strong>this</strong>" in page and "Ada Lovelace, Alan Turing" in page
+    assert "Set by hand: authors, title." in page
+    assert 'class="rl-status rl-status--reading"' in page
+    redirect = (site / "papers" / B / "index.html").read_text(encoding="utf-8")
+    assert f'<meta http-equiv="refresh" content="0; url=../{A}/">' in redirect
+    assert not (site / "papers" / C).exists()
+    assert all(C not in p.read_text(encoding="utf-8") for p in site.rglob("*.html"))
+    status = (site / "status" / "index.html").read_text(encoding="utf-8")
+    assert "Merging, Retitled" in status
+    hand = (site / "papers" / "hand-added-paper" / "index.html").read_text(encoding="utf-8")
+    assert "Added to the list by hand" in hand and "Appears in" not in hand
+    data = {p["id"]: p for p in json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]}
+    assert data[A]["overridden"] == ["authors", "featured", "note", "status", "title"]
+    assert data[A]["aliases"] == [B] and C not in data and data["hand-added-paper"]["hand_added"] is True
