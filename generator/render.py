@@ -106,6 +106,8 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         paper_src=urls.paper_src,
         topic_src=urls.topic_src,
         listing_src=urls.listing_src,
+        # Nesting in a Markdown list is whitespace, which escaping would fold away.
+        list_indent=lambda depth: Markup("    " * int(depth)),
     )
     return env
 

@@ -140,3 +140,14 @@ def test_every_paper_leads_somewhere(built_site: Path):
     html = (built_site / short["url"] / "index.html").read_text(encoding="utf-8")
     strong = sum(1 for r in short["related"] if not r["weak"])
     assert "Less closely related:" in html and f'<ol start="{strong + 1}">' in html
+
+
+def test_topics_overview_nests_sub_topics(built_site: Path):
+    html = (built_site / "topics" / "index.html").read_text(encoding="utf-8")
+    data = json.loads((built_site / "papers.json").read_text(encoding="utf-8"))
+    child = next(t for t in data["topics"] if t["parent"])
+    parent = next(t for t in data["topics"] if t["id"] == child["parent"])
+    # The child's link sits in a list nested inside the parent's list item.
+    after_parent = html.split(f'href="{parent["id"]}/"', 1)[1]
+    nested = after_parent.split("</li>", 1)[0]
+    assert "<ul>" in nested and f'href="{child["id"]}/"' in after_parent.split("</ul>", 1)[0]
