@@ -463,7 +463,18 @@ class _Ranker:
         # The largest possible topic boost, and half a rounding unit, below min_score.
         lowest = min(options.min_score, options.weak_score) if options.min_count else options.min_score
         floor = lowest / (1.0 + self.topic_weight) - 0.001
-        hits = np.flatnonzero(product.data >= np.float32(floor))
+        strong_floor = options.min_score / (1.0 + self.topic_weight) - 0.001
+        candidate = product.data >= np.float32(strong_floor)
+        if lowest < options.min_score:
+            # Weak candidates matter only for rows that may end up with fewer than min_count
+            # strong pairs; a row with enough sure ones (and itself) skips them, which keeps
+            # the sort below small on large corpora.
+            row_of = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
+            sure = np.bincount(row_of[product.data >= np.float32(options.min_score + 0.0005)],
+                               minlength=product.shape[0])
+            short = sure < options.min_count + 1
+            candidate |= (product.data >= np.float32(floor)) & short[row_of]
+        hits = np.flatnonzero(candidate)
         rows = np.searchsorted(product.indptr, hits, side="right") - 1 + start
         cols = product.indices[hits].astype(np.int64)
         scores = product.data[hits].astype(np.float64)
