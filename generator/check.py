@@ -12,11 +12,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .catalog import build_catalog
 from .diagnostics import Diagnostic, Diagnostics
-from .overrides import apply_curation, load_curation
-from .sources import load_listings
-from .topics import assign_topics, load_taxonomy
+from .pipeline import read_content
 
 
 @dataclass
@@ -44,16 +41,10 @@ def run_check(content_dir: Path) -> CheckReport:
     """Validate every content file and count what the site will hold."""
     started = time.perf_counter()
     d = Diagnostics()
-    content_dir = Path(content_dir)
-    listings = load_listings(content_dir, d)
-    catalog = build_catalog(listings)
-    curation = load_curation(content_dir, d)
-    papers = apply_curation(catalog, curation, d)
-    taxonomy = load_taxonomy(content_dir / "topics.yaml", d)
+    g = read_content(Path(content_dir), d)
+    listings, papers, taxonomy, curation = g.listings, g.papers, g.taxonomy, g.curation
     visible = [p for p in papers if not p.hidden]
-    assign_topics(visible, taxonomy, curation.manual_topics, d)
-
-    entries = sum(len(x.entries) for x in listings)
+    entries = g.entry_count
     fields = Counter(f for p in papers for f in p.overridden)
     r = CheckReport(errors=d.errors, warnings=d.warnings)
     r.lines.append("Listings:")
@@ -65,7 +56,7 @@ def run_check(content_dir: Path) -> CheckReport:
         "",
         f"Entries:             {entries}",
         f"Papers:              {len(visible)} shown, {len(papers) - len(visible)} hidden",
-        f"Merged duplicates:   {entries - len(catalog)} entries merged across listings, "
+        f"Merged duplicates:   {g.merged} entries merged across listings, "
         f"{len(curation.redirects)} papers merged by hand (duplicate_of)",
         f"Hand-added papers:   {sum(1 for p in papers if p.hand_added)}",
         f"Overridden fields:   {sum(fields.values())}" + (" (" + ", ".join(f"{k} {v}" for k, v in sorted(fields.items())) + ")" if fields else ""),

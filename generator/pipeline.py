@@ -14,14 +14,14 @@ from pathlib import Path
 
 from . import exports, views
 from .catalog import build_catalog
-from .diagnostics import Diagnostics, display_path
-from .models import Paper, Site
-from .overrides import apply_curation, load_curation
+from .diagnostics import Diagnostics
+from .models import Listing, Paper, Site
+from .overrides import Curation, apply_curation, load_curation
 from .layout import compute_layout
 from .related import RelatedOptions, compute_related, text_vectors
 from .render import Renderer
 from .sources import load_listings
-from .topics import assign_topics, load_taxonomy
+from .topics import Taxonomy, assign_topics, load_taxonomy
 from . import urls
 
 
@@ -52,16 +52,25 @@ def load_catalog(content_dir: Path) -> list[Paper]:
 class Gathered:
     """The content after every stage but rendering."""
 
-    listings: list
+    listings: list[Listing]
     papers: list[Paper]
-    taxonomy: object
-    curation: object
+    taxonomy: Taxonomy
+    curation: Curation
     entry_count: int
     merged: int
 
 
 def gather(content_dir: Path, options: BuildOptions, diagnostics: Diagnostics) -> Gathered:
     """Read, merge, curate, tag and link all content; stops with every content error at once."""
+    g = read_content(content_dir, diagnostics)
+    diagnostics.raise_if_errors()
+    compute_related(g.papers, options.related)
+    return g
+
+
+def read_content(content_dir: Path, diagnostics: Diagnostics) -> Gathered:
+    """Read, merge, curate and tag all content, recording (not raising) every problem, so
+    that ``readinglist check`` can report on content the build would refuse."""
     content_dir = Path(content_dir)
     listings = load_listings(content_dir, diagnostics)
     catalog = build_catalog(listings)
@@ -72,8 +81,6 @@ def gather(content_dir: Path, options: BuildOptions, diagnostics: Diagnostics) -
     taxonomy = load_taxonomy(taxonomy_path, diagnostics)
     visible = [p for p in papers if not p.hidden]
     assign_topics(visible, taxonomy, curation.manual_topics, diagnostics)
-    diagnostics.raise_if_errors()
-    compute_related(papers, options.related)
     return Gathered(listings, papers, taxonomy, curation, entry_count, entry_count - len(catalog))
 
 
@@ -166,4 +173,4 @@ def summary_line(site: Site) -> str:
     ) + "".join(f"; {note}" for note in site.notes)
 
 
-__all__ = ["BuildOptions", "build_site", "gather", "load_catalog", "summary_line", "display_path"]
+__all__ = ["BuildOptions", "build_site", "gather", "load_catalog", "read_content", "summary_line"]
