@@ -20,6 +20,7 @@ from markupsafe import Markup
 from .models import Listing, Paper, Related, Topic, TopicTag
 from .render import format_date
 from . import exports
+from .topics import cooccurring
 
 MAP_COLOURS = 10  # distinct dot colours; more are hard to tell apart
 MAP_LABEL_SAMPLE = 2000  # dots of a topic looked at to place its label
@@ -183,12 +184,12 @@ class SiteView:
     def topic_view(self, topic: Topic) -> dict[str, Any]:
         """The view of one topic page: its papers, sub-topics, co-occurring topics, listings."""
         papers = self.by_topic.get(topic.id, [])
-        co = Counter(t for p in papers for t in p.topic_ids if t != topic.id and t in self.topic_by_id)
         from_listings = Counter(s for p in papers for s in p.sources)
         return {
             "papers": papers,
             "children": sorted((t for t in self.topics if t.parent == topic.id), key=lambda t: t.name.lower()),
-            "cooccurring": sorted(co.items(), key=lambda kv: (-kv[1], kv[0]))[:8],
+            # Only this topic's papers are passed: the rest cannot co-occur with it.
+            "cooccurring": [(t, n) for t, n in cooccurring(papers, topic.id) if t in self.topic_by_id],
             "listings": [(self.listing_by_id[lid], n) for lid, n in sorted(from_listings.items(), key=lambda kv: (-kv[1], kv[0])) if lid in self.listing_by_id],
             "map_path": self.map_path(papers) if self.positions else "",
         }
