@@ -26,7 +26,7 @@ import multiprocessing
 import os
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from contextlib import contextmanager
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
@@ -34,8 +34,6 @@ from typing import Any, Iterator
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS, TfidfVectorizer
-from sklearn.preprocessing import normalize as l2_normalize
 
 from .models import Paper, Related
 from .textnorm import normalise
@@ -112,9 +110,37 @@ GENERIC_WORDS = frozenset(
     widely work www
     """.split()
 )
-# Stop words end a phrase and never count.  Besides English stop words: words that glue
-# phrases badly ("based multitask", "using transformer").
-_STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {"based", "using", "leveraging", "including", "like", "given", "versus"}
+# Stop words end a phrase and never count: English function words (articles, pronouns,
+# prepositions, conjunctions, auxiliaries, quantifiers and the like), and words that glue
+# phrases badly ("based multitask", "using transformer").  They are compared with
+# normalised words, so each is normalised too ("others" -> "other").
+ENGLISH_FUNCTION_WORDS = """
+    a about above across after afterwards again against all almost alone along already
+    also although always am among amongst an and another any anyhow anyone anything anyway
+    anywhere are around as at be became because become becomes becoming been before
+    beforehand behind being below beside besides between beyond both but by can cannot
+    could did do does doing done down due during each either else elsewhere enough even
+    ever every everyone everything everywhere except few for former formerly from further
+    had has have having he hence her here hereafter hereby herein hers herself him himself
+    his how however i if in indeed into is it its itself just last latter latterly least
+    less many may me meanwhile might mine more most mostly much must my myself namely
+    neither never nevertheless next no nobody none noone nor not nothing now nowhere of off
+    on once one only onto or other others otherwise our ours ourselves out over own per
+    perhaps rather same several she should since so some somehow someone something
+    sometime sometimes somewhere still such than that the their theirs them themselves
+    then thence there thereafter thereby therefore therein thereupon these they this those
+    though through throughout thus to together too toward towards under until up upon us
+    very via was we well were what whatever when whence whenever where whereafter whereas
+    whereby wherein whereupon wherever whether which while whither who whoever whole whom
+    whose why will with within without would yet you your yours yourself yourselves
+    eg ie etc vs re
+    zero two three four five six seven eight nine ten eleven twelve twenty fifty hundred
+    first second third
+    get gets give gives go goes keep keeps put puts see seem seems take takes made find
+    found call describe describes
+    based using leveraging including like given versus
+"""
+_STOP_WORDS = frozenset(normalise(ENGLISH_FUNCTION_WORDS).split())
 # Stands for a clause boundary while text goes through normalise(); a stop word.
 _BREAK = "zzclausebreakzz"
 _STOP_WORDS |= {_BREAK}
@@ -316,14 +342,29 @@ def _count_features(texts: list[tuple[str, str]], processes: int) -> tuple[sp.cs
 
 
 def _count_chunk(texts: list[tuple[str, str]]) -> tuple[sp.csr_matrix, list[str]]:
-    # idf and the l2 norm are applied later, over the whole corpus (see _weigh).
-    vectorizer = TfidfVectorizer(analyzer=_paper_features, sublinear_tf=True, use_idf=False, norm=None, dtype=np.float32)
-    try:
-        counts = vectorizer.fit_transform(texts)
-    except ValueError:
-        # Every text was empty or only stop words.
-        return sp.csr_matrix((len(texts), 0), dtype=np.float32), []
-    return sp.csr_matrix(counts), vectorizer.get_feature_names_out().tolist()
+    # Sublinear term frequency, 1 + ln(count); idf and the l2 norm are applied later, over
+    # the whole corpus (see _weigh).  Columns are the feature names in sorted order.
+    vocabulary: dict[str, int] = {}
+    indices: list[int] = []
+    counts: list[int] = []
+    indptr = [0]
+    for text in texts:
+        for feature, count in Counter(_paper_features(text)).items():
+            column = vocabulary.get(feature)
+            if column is None:
+                column = vocabulary[feature] = len(vocabulary)
+            indices.append(column)
+            counts.append(count)
+        indptr.append(len(indices))
+    names = sorted(vocabulary)
+    order = np.empty(len(names), dtype=np.int64)
+    order[[vocabulary[name] for name in names]] = np.arange(len(names))
+    data = 1.0 + np.log(np.array(counts, dtype=np.float64))
+    matrix = sp.csr_matrix(
+        (data.astype(np.float32), order[np.array(indices, dtype=np.int64)], np.array(indptr, dtype=np.int64)),
+        shape=(len(texts), len(names)),
+    )
+    return matrix, names
 
 
 def _merge_counts(parts: list[tuple[sp.csr_matrix, list[str]]]) -> tuple[sp.csr_matrix, list[str]]:
@@ -358,15 +399,24 @@ def _weigh(counts: sp.csr_matrix, names: list[str], options: RelatedOptions) -> 
     titles.sort_indices()
     df = np.bincount(full.indices, minlength=full.shape[1])
     idf = sp.diags(_idf(df, counts.shape[0]))
-    full = l2_normalize(full @ idf, copy=False)
-    titles = l2_normalize(titles @ idf, copy=False)
-    matrix = l2_normalize(full + np.float32(options.title_weight) * titles, copy=False)
+    full = _l2_normalize(full @ idf)
+    titles = _l2_normalize(titles @ idf)
+    matrix = _l2_normalize(full + np.float32(options.title_weight) * titles)
     # Ubiquitous features go after normalising, so scores keep the scale they have on a
     # small corpus and only lose the ubiquitous part.
     keep = np.flatnonzero(df <= options.max_df)
     matrix = sp.csr_matrix(matrix.tocsc()[:, keep], dtype=np.float32)
     matrix.sort_indices()
     return matrix, vocabulary[keep]
+
+
+def _l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
+    """Rows scaled to unit length (rows of zeros stay zero)."""
+    matrix = sp.csr_matrix(matrix)
+    norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    scale = np.repeat((1.0 / norms).astype(matrix.dtype), np.diff(matrix.indptr))
+    return sp.csr_matrix((matrix.data * scale, matrix.indices, matrix.indptr), shape=matrix.shape)
 
 
 def _idf(df: np.ndarray, n: int) -> np.ndarray:
