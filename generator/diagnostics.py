@@ -81,6 +81,10 @@ class ContentError(Exception):
         head = f"{n} error{'s' if n != 1 else ''} in content:"
         super().__init__("\n".join([head] + [f"  {e}" for e in self.errors]))
 
+    def __reduce__(self):
+        # Pickled with its diagnostics (it may be raised in a worker process).
+        return (ContentError, (self.errors,))
+
 
 def display_path(path: Path) -> str:
     """The path as the maintainer would type it: relative to the working directory when inside it."""

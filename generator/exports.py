@@ -344,6 +344,15 @@ def export_papers(site: Site, fmt: str, topic: str | None = None) -> bytes:
     return papers_bibtex(papers, view, site.options.site_url)
 
 
+def export_names(view: "SiteView") -> list[str]:
+    """The names of the files :func:`build_exports` makes, in its order, known before any
+    of them is made."""
+    names = ["papers.json", "papers.csv", "papers.bib", "feed.xml"]
+    for topic in view.topics:
+        names += [f"topics/{topic.id}/feed.xml", f"topics/{topic.id}/papers.bib", f"topics/{topic.id}/sitemap.xml"]
+    return names
+
+
 def build_exports(site: Site, view: "SiteView", options: "BuildOptions", templates_dir: Path) -> dict[str, bytes]:
     """Every data file of the site: ``papers.json``/``.csv``/``.bib``, the Atom feeds and
     per-topic BibTeX files."""

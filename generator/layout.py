@@ -15,12 +15,15 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable, Iterator
 
 import numpy as np
 import scipy.sparse as sp
 
+from .workers import Background, can_fork
+
 TSNE_LIMIT = 2500
-LAYOUT_VERSION = 1
+LAYOUT_VERSION = 2
 WIDTH, HEIGHT, MARGIN = 1000.0, 640.0, 24.0
 
 
@@ -52,27 +55,80 @@ def compute_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None
 
     Deterministic: fixed seeds, single-threaded numerics, coordinates rounded to 0.1.
     """
+    return start_layout(ids, matrix, cache_dir, background=False).result()
+
+
+class PendingLayout:
+    """A layout being computed; :meth:`result` waits for it and caches it."""
+
+    def __init__(self, key: str, ids: list[str], cache_file: Path | None, done: Layout | None = None,
+                 work: Callable[[], tuple[np.ndarray, str]] | None = None, background: Background | None = None) -> None:
+        self._key, self._ids, self._cache_file = key, ids, cache_file
+        self._done, self._work, self._background = done, work, background
+
+    def result(self) -> Layout:
+        """The finished layout (a fresh copy each time)."""
+        if self._done is None:
+            if self._background is not None:
+                try:
+                    coords, method = self._background.finish()
+                finally:
+                    self._background.close()
+            else:
+                assert self._work is not None
+                coords, method = self._work()
+            self._done = _store(self._key, self._ids, coords, method, self._cache_file)
+        return Layout(dict(self._done.positions), self._done.method, self._done.cached)
+
+
+def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None = None, *,
+                 background: bool = True) -> PendingLayout:
+    """Start laying out the papers *ids* (rows of *matrix*); see :func:`compute_layout`.
+
+    A cached layout is ready at once.  Otherwise, with *background* and where forking is
+    safe, t-SNE or SVD runs in a forked process, on the other core, while the caller goes
+    on (rendering the pages that do not show the map); else it runs when the result is
+    asked for.
+    """
     key = layout_key(ids, matrix)
     if key in _MEMORY:
         hit = _MEMORY[key]
-        return Layout(dict(hit.positions), hit.method, cached=True)
+        return PendingLayout(key, ids, None, done=Layout(dict(hit.positions), hit.method, cached=True))
     cache_file = Path(cache_dir) / f"layout-{key[:32]}.json" if cache_dir else None
     if cache_file and cache_file.is_file():
         try:
             data = json.loads(cache_file.read_text(encoding="utf-8"))
             layout = Layout({k: (v[0], v[1]) for k, v in data["positions"].items()}, data["method"], cached=True)
             _MEMORY[key] = layout
-            return Layout(dict(layout.positions), layout.method, cached=True)
+            return PendingLayout(key, ids, None, done=Layout(dict(layout.positions), layout.method, cached=True))
         except (ValueError, KeyError, TypeError, IndexError):
             pass  # a damaged cache file is recomputed and overwritten
-    coords, method = _coordinates(sp.csr_matrix(matrix, dtype=np.float64))
+    matrix = sp.csr_matrix(matrix, dtype=np.float64)
+
+    def work() -> tuple[np.ndarray, str]:
+        return _coordinates(matrix)
+
+    if background and can_fork():
+        return PendingLayout(key, ids, cache_file, background=Background(_no_items(work)))
+    return PendingLayout(key, ids, cache_file, work=work)
+
+
+def _no_items(work: Any) -> Any:
+    def produce() -> Iterator[tuple[str, Any]]:
+        yield from ()  # no items: the coordinates are the result
+        return work()
+
+    return produce
+
+
+def _store(key: str, ids: list[str], coords: np.ndarray, method: str, cache_file: Path | None) -> Layout:
     positions = {pid: (float(x), float(y)) for pid, (x, y) in zip(ids, _fit_box(coords))}
     layout = Layout(positions, method)
     _MEMORY[key] = layout
     if cache_file:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         cache_file.write_text(json.dumps({"method": method, "positions": positions}, sort_keys=True), encoding="utf-8")
-    return Layout(dict(positions), method)
+    return layout
 
 
 def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
@@ -88,6 +144,8 @@ def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
     # One thread: multi-threaded sums may differ in the last bit from run to run.
     with threadpool_limits(limits=1):
         components = min(50, n - 1, matrix.shape[1] - 1)
+        if n > TSNE_LIMIT:
+            components = min(2, components)  # only the first two are drawn
         reduced = TruncatedSVD(n_components=components, random_state=0, n_iter=7).fit_transform(matrix)
         if n > TSNE_LIMIT or components < 2:
             coords = reduced[:, :2] if components >= 2 else np.c_[reduced[:, 0], np.zeros(n)]

@@ -8,16 +8,16 @@ form a graph over all papers.  Nothing here knows about MkDocs.
 from __future__ import annotations
 
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Iterator
 
 from . import exports, views
 from .catalog import build_catalog
 from .diagnostics import Diagnostics
 from .models import Listing, Paper, Site
 from .overrides import Curation, apply_curation, load_curation
-from .layout import compute_layout
+from .layout import start_layout
 from .related import RelatedOptions, compute_related, text_vectors
 from .render import Renderer
 from .sources import load_listings
@@ -84,93 +84,161 @@ def read_content(content_dir: Path, diagnostics: Diagnostics) -> Gathered:
     return Gathered(listings, papers, taxonomy, curation, entry_count, entry_count - len(catalog))
 
 
-def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | None = None) -> Site:
-    """Run the whole pipeline and return the pages (``{source path: Markdown}``), assets and
-    exports of the site.  Raises ContentError listing every error in the content."""
+@dataclass
+class Plan:
+    """The site before its costly stages: content read, checked and tagged, and the name of
+    every file it will have known, in the order :func:`produce` makes them.
+
+    Knowing the files first lets the MkDocs plugin hand MkDocs the whole file list while the
+    pages are still being made elsewhere.
+    """
+
+    gathered: Gathered
+    view: views.SiteView
+    options: BuildOptions
+    templates_dir: Path
+    pages: list[str]
+    assets: list[str]
+    exports: list[str]
+    nav_pages: set[str]
+    warnings: list[str]
+    stats: dict[str, float]
+    started: float
+
+
+def plan_site(content_dir: Path, templates_dir: Path, options: BuildOptions | None = None) -> Plan:
+    """Read, check, curate and tag the content and name every file of the site.  Raises
+    ContentError listing every error in the content."""
     started = time.perf_counter()
     options = options or BuildOptions()
     diagnostics = Diagnostics()
-    g = gather(content_dir, options, diagnostics)
-    site_view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
-    # The map layout (t-SNE, mostly native code that releases the GIL) runs beside the
-    # rendering of every page that does not show the map; only the map and topic pages wait.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pending = pool.submit(compute_layout, [p.id for p in site_view.visible],
-                              text_vectors(site_view.visible, options.related), options.cache_dir)
-        pages = _render_pages(g, site_view, Path(templates_dir), pending)
-    layout = pending.result()
-    renderer = Renderer(Path(templates_dir), {"site": site_view})
-    assets = {
-        "assets/readinglist.css": (Path(templates_dir) / "assets" / "readinglist.css").read_bytes(),
-        "assets/map.css": (Path(templates_dir) / "assets" / "map.css").read_bytes(),
-        "assets/map-base.svg": renderer.page("map-base.svg.j2", "assets/map-base.svg",
-                                             path=site_view.map_path(site_view.visible)).encode("utf-8"),
-    }
-    site = Site(
-        pages=pages,
-        assets=assets,
-        exports={},
-        listings=g.listings,
-        papers=g.papers,
-        topics=site_view.topics,
-        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "map.md"},
-        warnings=[str(d) for d in diagnostics.warnings],
-    )
-    site.view = site_view
-    site.options = options
-    site.exports = exports.build_exports(site, site_view, options, Path(templates_dir))
-    site.stats = {
+    g = read_content(content_dir, diagnostics)
+    diagnostics.raise_if_errors()
+    view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
+    # Pages that need neither related papers nor the map come first, then paper pages,
+    # then those drawing the map: in that order each can be made as soon as possible.
+    pages = ["index.md", "topics/index.md", "lists/index.md"]
+    pages += [urls.listing_src(listing.id) for listing in g.listings]
+    pages += ["timeline.md", "status.md"]
+    pages += [urls.paper_src(old) for old in sorted(g.curation.redirects)]
+    pages += [urls.paper_src(p.id) for p in view.visible]
+    pages += [urls.topic_src(topic.id) for topic in view.topics]
+    pages += ["map.md"]
+    stats = {
         "listings": len(g.listings),
         "entries": g.entry_count,
-        "papers": len(site_view.visible),
+        "papers": len(view.visible),
         "merged": g.merged,
-        "topics": len(site_view.topics),
-        "seconds": round(time.perf_counter() - started, 2),
+        "topics": len(view.topics),
     }
-    site.notes.append(f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else ""))
+    return Plan(
+        gathered=g,
+        view=view,
+        options=options,
+        templates_dir=Path(templates_dir),
+        pages=pages,
+        assets=list(ASSETS),
+        exports=exports.export_names(view),
+        nav_pages={"index.md", "topics/index.md", "lists/index.md", "timeline.md", "map.md"},
+        warnings=[str(d) for d in diagnostics.warnings],
+        stats=stats,
+        started=started,
+    )
+
+
+# Files copied or rendered as they are; the map's base picture needs the layout.
+ASSETS = ("assets/readinglist.css", "assets/map.css", "assets/map-base.svg")
+
+
+def produce(plan: Plan, *, background_layout: bool = True) -> Iterator[tuple[str, str | bytes]]:
+    """Make every page (Markdown text), asset and export (bytes) of *plan*: yields
+    ``(name, content)`` in the order of ``plan.pages``, then ``plan.assets``, then
+    ``plan.exports``, and returns notes for the build log.
+
+    Related papers are computed after the pages that do not need them, and the map layout
+    runs in a forked process (with *background_layout*, where that is safe) while paper
+    pages are rendered."""
+    g, view, options, templates = plan.gathered, plan.view, plan.options, plan.templates_dir
+    renderer = Renderer(templates, {"site": view})
+    yield "index.md", renderer.page("index.md.j2", "index.md")
+    yield "topics/index.md", renderer.page("topics.md.j2", "topics/index.md")
+    yield "lists/index.md", renderer.page("lists.md.j2", "lists/index.md")
+    for listing in g.listings:
+        src = urls.listing_src(listing.id)
+        yield src, renderer.page("listing.md.j2", src, listing=listing, view=view.listing_view(listing))
+    yield "timeline.md", renderer.page("timeline.md.j2", "timeline.md", view=view.timeline_view())
+    yield "status.md", renderer.page("status.md.j2", "status.md", view=view.status_view())
+    for old, new in sorted(g.curation.redirects.items()):
+        src = urls.paper_src(old)
+        yield src, renderer.page("redirect.md.j2", src, target=view.by_id[new], target_url="../" + new + "/")
+    compute_related(g.papers, options.related)
+    pending = start_layout([p.id for p in view.visible], text_vectors(view.visible, options.related),
+                           options.cache_dir, background=background_layout)
+    for paper in view.visible:
+        src = urls.paper_src(paper.id)
+        yield src, renderer.page("paper.md.j2", src, paper=paper, view=view.paper_view(paper))
+    layout = pending.result()
+    view.set_layout(layout.positions, layout.method)
+    for topic in view.topics:
+        src = urls.topic_src(topic.id)
+        yield src, renderer.page("topic.md.j2", src, topic=topic, view=view.topic_view(topic))
+    yield "map.md", renderer.page("map.md.j2", "map.md", view=view.map_view())
+    for name in ("assets/readinglist.css", "assets/map.css"):
+        yield name, (templates / name).read_bytes()
+    yield "assets/map-base.svg", renderer.page("map-base.svg.j2", "assets/map-base.svg",
+                                               path=view.map_path(view.visible)).encode("utf-8")
+    site = _site(plan, {}, {}, {})
+    yield from exports.build_exports(site, view, options, templates).items()
+    return [f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else "")]
+
+
+def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | None = None) -> Site:
+    """Run the whole pipeline and return the pages (``{source path: Markdown}``), assets and
+    exports of the site.  Raises ContentError listing every error in the content."""
+    plan = plan_site(content_dir, templates_dir, options)
+    made, notes = collect(produce(plan))
+    site = _site(plan, {src: made[src] for src in plan.pages}, {name: made[name] for name in plan.assets},
+                 {name: made[name] for name in plan.exports})
+    site.notes.extend(notes)
+    site.stats["seconds"] = round(time.perf_counter() - plan.started, 2)
     return site
 
 
-def _render_pages(g: Gathered, site_view: views.SiteView, templates_dir: Path, layout: Future) -> dict[str, str]:
-    """Every page of the site, in a fixed order; pages that draw the map wait for *layout*."""
-    renderer = Renderer(templates_dir, {"site": site_view})
-    pages: dict[str, str] = {}
-    later: dict[str, str] = {}
-    pages["index.md"] = renderer.page("index.md.j2", "index.md")
-    pages["topics/index.md"] = renderer.page("topics.md.j2", "topics/index.md")
-    for topic in site_view.topics:
-        pages[urls.topic_src(topic.id)] = ""  # placeholder: keeps the page order fixed
-    pages["lists/index.md"] = renderer.page("lists.md.j2", "lists/index.md")
-    for listing in g.listings:
-        src = urls.listing_src(listing.id)
-        pages[src] = renderer.page("listing.md.j2", src, listing=listing, view=site_view.listing_view(listing))
-    pages["timeline.md"] = renderer.page("timeline.md.j2", "timeline.md", view=site_view.timeline_view())
-    pages["map.md"] = ""
-    pages["status.md"] = renderer.page("status.md.j2", "status.md", view=site_view.status_view())
-    for paper in site_view.visible:
-        src = urls.paper_src(paper.id)
-        pages[src] = renderer.page("paper.md.j2", src, paper=paper, view=site_view.paper_view(paper))
-    for old, new in sorted(g.curation.redirects.items()):
-        src = urls.paper_src(old)
-        target = site_view.by_id[new]
-        pages[src] = renderer.page("redirect.md.j2", src, target=target, target_url="../" + new + "/")
-    done = layout.result()
-    site_view.set_layout(done.positions, done.method)
-    for topic in site_view.topics:
-        src = urls.topic_src(topic.id)
-        later[src] = renderer.page("topic.md.j2", src, topic=topic, view=site_view.topic_view(topic))
-    later["map.md"] = renderer.page("map.md.j2", "map.md", view=site_view.map_view())
-    pages.update(later)
-    return pages
+def collect(items: Iterator[tuple[str, str | bytes]]) -> tuple[dict[str, str | bytes], list[str]]:
+    """Everything :func:`produce` makes, by name, and the notes it returns."""
+    made: dict[str, str | bytes] = {}
+    while True:
+        try:
+            name, content = next(items)
+        except StopIteration as end:
+            return made, end.value
+        made[name] = content
 
 
-def summary_line(site: Site) -> str:
-    """The one line the build log prints about the content."""
-    s = site.stats
+def _site(plan: Plan, pages: dict, assets: dict, made_exports: dict) -> Site:
+    site = Site(
+        pages=pages,
+        assets=assets,
+        exports=made_exports,
+        listings=plan.gathered.listings,
+        papers=plan.gathered.papers,
+        topics=plan.view.topics,
+        nav_pages=set(plan.nav_pages),
+        warnings=list(plan.warnings),
+    )
+    site.view = plan.view
+    site.options = plan.options
+    site.stats = dict(plan.stats)
+    return site
+
+
+def summary_line(stats: dict[str, float], notes: list[str], seconds: float) -> str:
+    """The one line the build log prints about the content (*stats* of a plan or site)."""
+    s = stats
     return (
         f"{s['listings']:.0f} listings, {s['entries']:.0f} entries, {s['papers']:.0f} papers "
-        f"({s['merged']:.0f} merged), {s['topics']:.0f} topics in {s['seconds']:.2f} s"
-    ) + "".join(f"; {note}" for note in site.notes)
+        f"({s['merged']:.0f} merged), {s['topics']:.0f} topics in {seconds:.2f} s"
+    ) + "".join(f"; {note}" for note in notes)
 
 
-__all__ = ["BuildOptions", "build_site", "gather", "load_catalog", "read_content", "summary_line"]
+__all__ = ["BuildOptions", "Plan", "build_site", "collect", "gather", "load_catalog", "plan_site", "produce", "read_content", "summary_line"]

@@ -22,13 +22,9 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-import multiprocessing
-import os
 import re
-import threading
 from collections import Counter, OrderedDict
 from contextlib import contextmanager
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Any, Iterator
 
@@ -37,6 +33,7 @@ import scipy.sparse as sp
 
 from .models import Paper, Related
 from .textnorm import normalise
+from .workers import can_fork, cpu_count, fork_pool
 
 
 @dataclass
@@ -307,22 +304,13 @@ def _vectors(ordered: list[Paper], options: RelatedOptions) -> tuple[sp.csr_matr
 
 
 def _processes(options: RelatedOptions, n: int) -> int:
-    # Workers are forked: they inherit the loaded modules and data at once and never re-run
-    # the caller's main script.  Forking a process that runs other threads (mkdocs serve)
-    # can deadlock, so then, or where fork does not exist, everything runs here.
-    if threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
+    if not can_fork():
         return 1
     if options.processes:
         return options.processes
     if n < _PARALLEL_MIN_PAPERS:
         return 1
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(4, cpus))
-
-
-def _pool(processes: int, initializer=None, initargs: tuple = ()) -> ProcessPoolExecutor:
-    context = multiprocessing.get_context("fork")
-    return ProcessPoolExecutor(processes, mp_context=context, initializer=initializer, initargs=initargs)
+    return max(1, min(4, cpu_count()))
 
 
 def _count_features(texts: list[tuple[str, str]], processes: int) -> tuple[sp.csr_matrix, list[str]]:
@@ -333,7 +321,7 @@ def _count_features(texts: list[tuple[str, str]], processes: int) -> tuple[sp.cs
     else:
         size = -(-len(texts) // processes)
         chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        with _pool(processes) as pool:
+        with fork_pool(processes) as pool:
             parts = list(pool.map(_count_chunk, chunks))
         counts, names = _merge_counts(parts)
     # Canonical order of each row, so that float sums do not depend on how it was built.
@@ -494,7 +482,7 @@ class _Ranker:
         if processes <= 1:
             yield from (self.block(start, step) for start in starts)
             return
-        with _pool(processes, _start_worker, (self,)) as pool:
+        with fork_pool(processes, _start_worker, (self,)) as pool:
             yield from pool.map(_worker_block, starts, [step] * len(starts), chunksize=4)
 
     def block(self, start: int, step: int) -> _Block:

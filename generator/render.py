@@ -9,6 +9,7 @@ relative links to the source files (``../topics/x.md``) so that MkDocs validates
 from __future__ import annotations
 
 import datetime as dt
+import traceback
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote_plus
@@ -17,6 +18,7 @@ import jinja2
 from markupsafe import Markup
 
 from . import escape, urls
+from .diagnostics import ContentError, Diagnostic, Location, display_path
 from .cleaning import first_sentence
 
 
@@ -116,9 +118,36 @@ class Renderer:
     """Renders pages from templates with a shared context (the whole gathered site)."""
 
     def __init__(self, templates_dir: Path, context: dict[str, Any]):
+        self.templates_dir = Path(templates_dir).resolve()
         self.env = make_environment(templates_dir)
         self.context = context
 
     def page(self, template: str, page_src: str, **values: Any) -> str:
-        """Render *template* as the page at *page_src* (used for relative links)."""
-        return self.env.get_template(template).render(self.context, page_src=page_src, **values)
+        """Render *template* as the page at *page_src* (used for relative links).
+
+        A mistake in a template (bad syntax, a name it does not have) is a ContentError at
+        the template's file and line, like a mistake in any other hand-edited file."""
+        try:
+            return self.env.get_template(template).render(self.context, page_src=page_src, **values)
+        except jinja2.TemplateError as exc:
+            raise ContentError([Diagnostic("error", f"{_template_message(exc)} (rendering {page_src})",
+                                           _template_location(exc, self.templates_dir))]) from None
+
+
+def _template_message(exc: jinja2.TemplateError) -> str:
+    if isinstance(exc, jinja2.TemplateNotFound):
+        return f"template not found: {exc.name}"
+    return f"template error: {exc.message or type(exc).__name__}"
+
+
+def _template_location(exc: jinja2.TemplateError, templates_dir: Path) -> Location | None:
+    """Where in the templates *exc* happened: its own place for a syntax error, else the
+    innermost template line in the traceback."""
+    if isinstance(exc, jinja2.TemplateSyntaxError) and exc.filename:
+        return Location(display_path(Path(exc.filename)), exc.lineno or 0)
+    place = None
+    for frame, line in traceback.walk_tb(exc.__traceback__):
+        path = Path(frame.f_code.co_filename)
+        if path.suffix == ".j2" and path.resolve().is_relative_to(templates_dir):
+            place = Location(display_path(path), line)
+    return place

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -151,3 +152,49 @@ def test_topics_overview_nests_sub_topics(built_site: Path):
     after_parent = html.split(f'href="{parent["id"]}/"', 1)[1]
     nested = after_parent.split("</li>", 1)[0]
     assert "<ul>" in nested and f'href="{child["id"]}/"' in after_parent.split("</ul>", 1)[0]
+
+
+def _site_files(site: Path) -> dict[str, bytes]:
+    return {p.relative_to(site).as_posix(): p.read_bytes() for p in sorted(site.rglob("*")) if p.is_file()}
+
+
+def _sequential(config: Path) -> Path:
+    text = config.read_text(encoding="utf-8")
+    out = config.with_name("mkdocs-sequential.yml")
+    out.write_text(re.sub(r"(\n( +)templates_dir: [^\n]*)", r"\1\n\2parallel: false", text, count=1), encoding="utf-8")
+    assert out.read_text(encoding="utf-8") != text
+    return out
+
+
+def test_pages_made_beside_mkdocs_give_the_same_site(tmp_path: Path, small_content: Path):
+    config = make_project(tmp_path, small_content)
+    beside = mkdocs_build(config, tmp_path / "beside")
+    alone = mkdocs_build(_sequential(config), tmp_path / "alone")
+    assert beside.returncode == 0 and alone.returncode == 0, beside.stderr + alone.stderr
+    a, b = _site_files(tmp_path / "beside"), _site_files(tmp_path / "alone")
+    assert sorted(a) == sorted(b)
+    assert [name for name in a if a[name] != b[name]] == []
+    assert b'"id": "model-merging-for-multi-task-learning"' in a["papers.json"]
+    for result in (beside, alone):
+        lines = [line for line in result.stderr.splitlines() if "readinglist:" in line]
+        assert len(lines) == 1 and "; map: " in lines[0], result.stderr
+
+
+def test_template_mistake_names_file_and_line_in_both_modes(tmp_path: Path, small_content: Path):
+    import shutil
+
+    templates = tmp_path / "templates"
+    shutil.copytree(TEMPLATES, templates)
+    paper = templates / "paper.md.j2"
+    lines = paper.read_text(encoding="utf-8").splitlines(keepends=True)
+    line = next(i for i, text in enumerate(lines) if text.startswith("# {{ paper.title }}"))
+    lines[line] = "# {{ paper.no_such_field }}\n"
+    paper.write_text("".join(lines), encoding="utf-8")
+    config = make_project(tmp_path, small_content)
+    config.write_text(config.read_text(encoding="utf-8").replace(f"templates_dir: {TEMPLATES}", f"templates_dir: {templates}"),
+                      encoding="utf-8")
+    for cfg in (config, _sequential(config)):
+        result = mkdocs_build(cfg, tmp_path / "site")
+        assert result.returncode != 0
+        assert "Traceback" not in result.stderr
+        assert f"{paper.as_posix()}:{line + 1}: template error: 'generator.models.Paper object' has no attribute 'no_such_field'" in result.stderr

@@ -11,6 +11,7 @@ import scipy.sparse as sp
 
 from generator import layout
 from generator.layout import HEIGHT, WIDTH, compute_layout
+from generator.workers import Background
 
 from .test_escaping import parse
 
@@ -33,6 +34,20 @@ def test_layout_is_deterministic_and_inside_the_box():
     ys = [y for _, y in first.positions.values()]
     assert 0 <= min(xs) and max(xs) <= WIDTH and 0 <= min(ys) and max(ys) <= HEIGHT
     assert all(round(v, 1) == v for v in xs + ys)
+
+
+def test_layout_made_in_a_forked_process_is_the_same(monkeypatch, tmp_path: Path):
+    ids = [f"p{i:03d}" for i in range(60)]
+    layout.clear_cache()
+    here = compute_layout(ids, _matrix(60))
+    layout.clear_cache()
+    started = []
+    monkeypatch.setattr(layout, "can_fork", lambda: True)  # even if the test runner has threads
+    monkeypatch.setattr(layout, "Background", lambda produce: started.append(1) or Background(produce))
+    pending = layout.start_layout(ids, _matrix(60), tmp_path)
+    away = pending.result()
+    assert started == [1] and away.positions == here.positions and away.method == here.method
+    assert not away.cached and compute_layout(ids, _matrix(60), tmp_path).cached  # stored as usual
 
 
 def test_layout_is_cached_by_content(tmp_path: Path):

@@ -1,0 +1,150 @@
+"""Work in other processes, where that is safe: the machine's second core for a build.
+
+Worker processes are forked, so they start at once with every loaded module and all data
+already in memory, and never re-run the caller's main script.  Forking a process that runs
+other threads (``mkdocs serve`` watches files in threads) can deadlock, so then, or where
+fork does not exist, callers do the work in their own process instead.  Results never
+depend on where the work ran.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+import traceback
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any, Callable, Iterator
+
+
+def can_fork() -> bool:
+    """Whether work may be handed to forked processes from here."""
+    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+
+
+def cpu_count() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+def fork_pool(processes: int, initializer: Callable[..., None] | None = None, initargs: tuple = ()) -> ProcessPoolExecutor:
+    """A pool of *processes* forked workers (check :func:`can_fork` first)."""
+    context = multiprocessing.get_context("fork")
+    return ProcessPoolExecutor(processes, mp_context=context, initializer=initializer, initargs=initargs)
+
+
+class WorkerError(RuntimeError):
+    """The background process failed; the message says how (with its traceback), and
+    ``original`` is the exception raised there when it could be sent back."""
+
+    def __init__(self, message: str, original: BaseException | None = None) -> None:
+        super().__init__(message)
+        self.original = original
+
+
+class Background:
+    """The items of ``produce()``, made in a forked process and fetched by name as needed.
+
+    ``produce`` yields ``(name, value)`` pairs and runs in the child, which sends them in
+    batches; a thread here receives them as they come, so the child never waits for the
+    caller, and :meth:`get` blocks only until the named item has arrived.  The caller goes
+    on with other work meanwhile (MkDocs converting pages), so the two run on two cores.
+    The value ``produce`` returns (through ``StopIteration``) is what :meth:`finish` returns.
+    """
+
+    BATCH_BYTES = 1 << 18  # send about this much at a time: fewer, larger messages
+
+    def __init__(self, produce: Callable[[], Iterator[tuple[str, Any]]]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_produce_into, args=(produce, send), daemon=True)
+        self._process.start()
+        send.close()  # the child holds the only writing end: its exit ends the stream
+        self._items: dict[str, Any] = {}
+        self._result: Any = None
+        self._error: tuple[str, BaseException | None] | None = None
+        self._done = False
+        self._arrived = threading.Condition()
+        self._reader = threading.Thread(target=self._drain, name="readinglist-receiver", daemon=True)
+        self._reader.start()
+
+    def get(self, name: str) -> Any:
+        """The item called *name*, waiting for it if needed; each item is handed out once."""
+        with self._arrived:
+            while name not in self._items:
+                if self._done:
+                    self._raise_error()
+                    raise KeyError(f"the background work made no item '{name}'")
+                self._arrived.wait()
+            return self._items.pop(name)
+
+    def finish(self) -> Any:
+        """Wait for the end of the work and return ``produce``'s return value."""
+        with self._arrived:
+            while not self._done:
+                self._arrived.wait()
+            self._raise_error()
+            return self._result
+
+    def close(self) -> None:
+        """Stop the child if it still runs (a build that failed elsewhere) and release it."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        self._reader.join()
+        self._receive.close()
+
+    def _raise_error(self) -> None:
+        if self._error is not None:
+            raise WorkerError(*self._error)
+
+    def _drain(self) -> None:
+        while True:
+            try:
+                kind, payload = self._receive.recv()
+            except (EOFError, OSError):
+                self._process.join()
+                kind, payload = "error", (f"the background process stopped unexpectedly (exit code {self._process.exitcode})", None)
+            with self._arrived:
+                if kind == "items":
+                    self._items.update(payload)
+                elif kind == "done":
+                    self._result, self._done = payload, True
+                else:
+                    self._error, self._done = payload, True
+                self._arrived.notify_all()
+            if kind != "items":
+                return
+
+
+def _produce_into(produce: Callable[[], Iterator[tuple[str, Any]]], send: Any) -> None:
+    batch: list[tuple[str, Any]] = []
+    size = 0
+    try:
+        items = produce()
+        while True:
+            try:
+                name, value = next(items)
+            except StopIteration as end:
+                result = end.value
+                break
+            batch.append((name, value))
+            size += len(value) if isinstance(value, (str, bytes)) else 1
+            if size >= Background.BATCH_BYTES:
+                send.send(("items", batch))
+                batch, size = [], 0
+        if batch:
+            send.send(("items", batch))
+        send.send(("done", result))
+    except BaseException as exc:  # noqa: BLE001 - every failure must reach the parent
+        if batch:  # what was made before the failure still arrives first
+            send.send(("items", batch))
+        text = "".join(traceback.format_exception(exc)).rstrip()
+        try:
+            send.send(("error", (text, exc)))
+        except Exception:  # noqa: BLE001 - an exception that cannot be pickled: its text
+            send.send(("error", (text, None)))
+    finally:
+        send.close()
