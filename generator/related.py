@@ -32,7 +32,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from .models import Paper, Related
-from .textnorm import normalise
+from .textnorm import CLAUSE_BREAK, clause_text, normalise, raw_clauses
 from .workers import can_fork, cpu_count, fork_pool
 
 
@@ -138,15 +138,12 @@ ENGLISH_FUNCTION_WORDS = """
     based using leveraging including like given versus
 """
 _STOP_WORDS = frozenset(normalise(ENGLISH_FUNCTION_WORDS).split())
-# Stands for a clause boundary while text goes through normalise(); a stop word.
-_BREAK = "zzclausebreakzz"
+# Clause boundaries are stop words too: no phrase spans one.
+_BREAK = CLAUSE_BREAK
 _STOP_WORDS |= {_BREAK}
 # Marks title-block features in the vectorizer vocabulary; normalised words never contain it.
 _TITLE_MARK = "^"
 
-_URL = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:com|org|io|net)/\S*", re.IGNORECASE)
-# Clause boundaries: a phrase never spans one ("... merging. Models ...").
-_CLAUSE = re.compile(r"[.;:!?()\[\]{},\"\u201c\u201d]|\s[-\u2013\u2014]+\s")
 # "Code and models are available at ..." ends a third of the abstracts and says nothing
 # about the subject; without this, "code available" would link unrelated papers.
 _BOILERPLATE = re.compile(
@@ -231,15 +228,12 @@ def text_features(text: str) -> list[str]:
     Phrases stay within a clause, skip English stop words except a joining "of"
     ("mixture of expert"), and need at least one word that is not generic vocabulary.
     """
-    if "http" in text or "www." in text or "/" in text:
-        text = _URL.sub(" ", text)
-    clauses = _CLAUSE.split(text)
+    words = clause_text(text).split()
     lowered = text.lower()
     if "availab" in lowered or "releas" in lowered or "open" in lowered:
-        clauses = [c for c in clauses if not _BOILERPLATE.search(c)]
-    # One normalise() call per text, as it is the costly part; clause boundaries survive it
-    # as a marker word.
-    words = normalise(f" {_BREAK} ".join(clauses)).split()
+        boilerplate = [bool(_BOILERPLATE.search(clause)) for clause in raw_clauses(text)]
+        if any(boilerplate):
+            words = _drop_clauses(words, boilerplate)
     stop, generic = _STOP_WORDS, GENERIC_WORDS
     # 0: stop word (never counts, ends a phrase), 1: generic, 2: specific.
     kinds = [0 if w in stop or len(w) < 2 or w.isdigit() else 1 if w in generic else 2 for w in words]
@@ -256,6 +250,20 @@ def text_features(text: str) -> list[str]:
         elif words[i + 1] == "of" and i + 1 < last and kinds[i + 2] and (kind == 2 or kinds[i + 2] == 2):
             features.append(words[i] + " of " + words[i + 2])
     return features
+
+
+def _drop_clauses(words: list[str], drop: list[bool]) -> list[str]:
+    """*words* (clauses separated by CLAUSE_BREAK) without the clauses flagged in *drop*."""
+    kept: list[str] = []
+    clause = 0
+    for word in words:
+        if word == _BREAK:
+            clause += 1
+            if not drop[clause] and kept:
+                kept.append(_BREAK)
+        elif not drop[clause]:
+            kept.append(word)
+    return kept
 
 
 # --- computation -----------------------------------------------------------------------

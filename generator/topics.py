@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostics, Location, did_you_mean, display_path
 from .models import Paper, Topic, TopicTag
-from .textnorm import normalise
+from .textnorm import CLAUSE_BREAK, clause_text, normalise
 from .yamlio import Node, load_yaml
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -160,7 +160,7 @@ class Taxonomy:
         Returns ``{topic id: (score, evidence)}`` for topics with any evidence, where evidence
         reads like ``title: "model merging"`` or ``abstract: "task vector" ×3``.  Topics whose
         ``exclude`` phrases occur, or none of whose ``require`` phrases occur, are left out."""
-        return self._score_normalised(normalise(title), normalise(abstract))
+        return self._score_normalised(clause_text(title), clause_text(abstract))
 
     # -- matching internals
 
@@ -248,7 +248,8 @@ class Taxonomy:
         for t, pattern in self._patterns:
             for m in pattern.finditer(text):
                 counts[t] += 1
-                matched.setdefault(t, m.group(0))
+                if t not in matched:  # shown as evidence: without clause marks
+                    matched[t] = " ".join(w for w in m.group(0).split(" ") if w != CLAUSE_BREAK)
         return counts, matched
 
     def _score_normalised(self, title: str, abstract: str) -> dict[str, tuple[float, list[str]]]:
@@ -527,7 +528,7 @@ def assign_topics(
         for tid in sorted(set(edit.add) & set(edit.remove)):
             diagnostics.error(f"topic '{tid}' is both added and removed for '{pid}'", edit.location)
     for paper in papers:
-        scores = taxonomy._score_normalised(normalise(paper.title), normalise(paper.abstract))
+        scores = taxonomy._score_normalised(clause_text(paper.title), clause_text(paper.abstract))
         paper.topics = _choose(paper, scores, taxonomy, manual.get(paper.id), known, diagnostics)
 
 

@@ -118,6 +118,14 @@ def test_distinct_phrases_add_up(taxonomy):
     assert scores == {"multi-task-learning": (2.0, ['abstract: "multi-task learning"', 'abstract: "task conflict"'])}
 
 
+def test_a_phrase_is_not_matched_across_a_clause_boundary(taxonomy):
+    # "pre-trained language models (PLMs)" once read as "... language model pretraining ...".
+    assert taxonomy.score("T", "We study multi. Task learning is hard; task (conflict) too.") == {}
+    assert taxonomy.score("T", "We study multi-task learning, and its task conflict.") == {
+        "multi-task-learning": (2.0, ['abstract: "multi-task learning"', 'abstract: "task conflict"'])
+    }
+
+
 @pytest.mark.parametrize("spelling", ["Multi-Task Learning", "multitask learning", "Multi task learning", "MTL"])
 def test_every_spelling_of_a_phrase_matches_the_same(taxonomy, spelling):
     assert taxonomy.score(f"{spelling} at scale", "") == {"multi-task-learning": (3.0, ['title: "multi-task learning"'])}
@@ -185,6 +193,9 @@ def test_title_phrases_require_and_patterns(tmp_path, monkeypatch):
     }
     assert tax.score("Image tagging", "") == {}  # required word missing
     assert tax.score("Image tagging", "Multi-label data.") == {"ml-image": (3.0, ['title: "image"'])}
+    # A pattern may span a clause boundary; its evidence reads as written, without the mark.
+    assert tax.score("T", "We release a (new) benchmark.") == {}  # \w+ is one word, "(new)" is not
+    assert tax.score("T", "We release a, benchmark") == {"benchmarks": (1.0, ['abstract: "we release a benchmark"'])}
 
 
 # ---------------------------------------------------------------------------- assigning
