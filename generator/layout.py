@@ -15,12 +15,12 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Callable
 
 import numpy as np
 import scipy.sparse as sp
 
-from .workers import Background, can_fork
+from .workers import Forked, can_fork
 
 TSNE_LIMIT = 2500
 LAYOUT_VERSION = 2
@@ -62,7 +62,7 @@ class PendingLayout:
     """A layout being computed; :meth:`result` waits for it and caches it."""
 
     def __init__(self, key: str, ids: list[str], cache_file: Path | None, done: Layout | None = None,
-                 work: Callable[[], tuple[np.ndarray, str]] | None = None, background: Background | None = None) -> None:
+                 work: Callable[[], tuple[np.ndarray, str]] | None = None, background: Forked | None = None) -> None:
         self._key, self._ids, self._cache_file = key, ids, cache_file
         self._done, self._work, self._background = done, work, background
 
@@ -70,10 +70,7 @@ class PendingLayout:
         """The finished layout (a fresh copy each time)."""
         if self._done is None:
             if self._background is not None:
-                try:
-                    coords, method = self._background.finish()
-                finally:
-                    self._background.close()
+                coords, method = self._background.result()
             else:
                 assert self._work is not None
                 coords, method = self._work()
@@ -109,16 +106,8 @@ def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None =
         return _coordinates(matrix)
 
     if background and can_fork():
-        return PendingLayout(key, ids, cache_file, background=Background(_no_items(work)))
+        return PendingLayout(key, ids, cache_file, background=Forked(work))
     return PendingLayout(key, ids, cache_file, work=work)
-
-
-def _no_items(work: Any) -> Any:
-    def produce() -> Iterator[tuple[str, Any]]:
-        yield from ()  # no items: the coordinates are the result
-        return work()
-
-    return produce
 
 
 def _store(key: str, ids: list[str], coords: np.ndarray, method: str, cache_file: Path | None) -> Layout:

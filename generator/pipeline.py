@@ -14,7 +14,7 @@ from typing import Iterator
 
 from . import exports, views
 from .catalog import build_catalog
-from .diagnostics import Diagnostics
+from .diagnostics import ContentError, Diagnostics
 from .models import Listing, Paper, Site
 from .overrides import Curation, apply_curation, load_curation
 from .layout import start_layout
@@ -23,6 +23,7 @@ from .render import Renderer
 from .sources import load_listings
 from .topics import Taxonomy, assign_topics, load_taxonomy
 from . import urls
+from .workers import Forked, WorkerError, can_fork
 
 
 @dataclass
@@ -150,14 +151,18 @@ def plan_site(content_dir: Path, templates_dir: Path, options: BuildOptions | No
 ASSETS = ("assets/readinglist.css", "assets/map.css", "assets/map-base.svg")
 
 
-def produce(plan: Plan, *, background_layout: bool = True) -> Iterator[tuple[str, str | bytes]]:
+# Below this many papers a second process for half of the paper pages does not pay.
+SPLIT_MIN_PAPERS = 2000
+
+
+def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | bytes]]:
     """Make every page (Markdown text), asset and export (bytes) of *plan*: yields
     ``(name, content)`` in the order of ``plan.pages``, then ``plan.assets``, then
     ``plan.exports``, and returns notes for the build log.
 
-    Related papers are computed after the pages that do not need them, and the map layout
-    runs in a forked process (with *background_layout*, where that is safe) while paper
-    pages are rendered."""
+    Related papers are computed after the pages that do not need them.  With *parallel*,
+    where forking is safe, the map layout runs in a forked process, and for a large list a
+    second one renders half of the paper pages and the exports; the output is the same."""
     g, view, options, templates = plan.gathered, plan.view, plan.options, plan.templates_dir
     renderer = Renderer(templates, {"site": view})
     yield "index.md", renderer.page("index.md.j2", "index.md")
@@ -172,11 +177,25 @@ def produce(plan: Plan, *, background_layout: bool = True) -> Iterator[tuple[str
         src = urls.paper_src(old)
         yield src, renderer.page("redirect.md.j2", src, target=view.by_id[new], target_url="../" + new + "/")
     compute_related(g.papers, options.related)
+    papers = view.visible
+    helper = None
+    if parallel and len(papers) >= SPLIT_MIN_PAPERS and can_fork():
+        cut = len(papers) // 2
+        rest = papers[cut:]
+        papers = papers[:cut]
+        # Forked before the layout, while this process runs no other thread.
+        helper = Forked(lambda: (_paper_pages(renderer, view, rest), _exports(plan)))
     pending = start_layout([p.id for p in view.visible], text_vectors(view.visible, options.related),
-                           options.cache_dir, background=background_layout)
-    for paper in view.visible:
-        src = urls.paper_src(paper.id)
-        yield src, renderer.page("paper.md.j2", src, paper=paper, view=view.paper_view(paper))
+                           options.cache_dir, background=parallel)
+    yield from _paper_pages(renderer, view, papers).items()
+    made_exports = None
+    if helper is not None:
+        try:
+            rest_pages, made_exports = helper.result()
+        except WorkerError as exc:
+            # A mistake in a template is reported as such; anything else with its story.
+            raise exc.original if isinstance(exc.original, ContentError) else exc from None
+        yield from rest_pages.items()
     layout = pending.result()
     view.set_layout(layout.positions, layout.method)
     for topic in view.topics:
@@ -187,9 +206,20 @@ def produce(plan: Plan, *, background_layout: bool = True) -> Iterator[tuple[str
         yield name, (templates / name).read_bytes()
     yield "assets/map-base.svg", renderer.page("map-base.svg.j2", "assets/map-base.svg",
                                                path=view.map_path(view.visible)).encode("utf-8")
-    site = _site(plan, {}, {}, {})
-    yield from exports.build_exports(site, view, options, templates).items()
+    yield from (made_exports or _exports(plan)).items()
     return [f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else "")]
+
+
+def _paper_pages(renderer: Renderer, view: views.SiteView, papers: list[Paper]) -> dict[str, str]:
+    pages = {}
+    for paper in papers:
+        src = urls.paper_src(paper.id)
+        pages[src] = renderer.page("paper.md.j2", src, paper=paper, view=view.paper_view(paper))
+    return pages
+
+
+def _exports(plan: Plan) -> dict[str, bytes]:
+    return exports.build_exports(_site(plan, {}, {}, {}), plan.view, plan.options, plan.templates_dir)
 
 
 def build_site(content_dir: Path, templates_dir: Path, options: BuildOptions | None = None) -> Site:

@@ -150,7 +150,7 @@ class ReadingListPlugin(BasePlugin[ReadingListConfig]):
         self.background = None
         if self.config.parallel and not self.serving and can_fork():
             # Under `mkdocs serve` threads run, and forking then is not safe.
-            self.background = Background(lambda: _timed(produce(plan, background_layout=False)))
+            self.background = Background(lambda: _timed(produce(plan, parallel=False)))
             made = None
         else:
             try:

@@ -12,6 +12,8 @@ import functools
 import re
 import unicodedata
 
+from .workers import Forked, can_fork
+
 # Compound spellings folded to one form.  Each line: the output, then the spellings it
 # replaces, as words (text is split at spaces, hyphens and punctuation first, so
 # "multi task" also covers "multi-task" and "multi task").
@@ -152,14 +154,39 @@ def raw_clauses(text: str) -> list[str]:
     return _CLAUSE.split(text)
 
 
-@functools.lru_cache(maxsize=1 << 15)
+# clause_text() results by text; bounded, as `mkdocs serve` rebuilds in one process for hours.
+_CLAUSE_TEXTS: dict[str, str] = {}
+_CLAUSE_TEXTS_MAX = 1 << 16
+# Below this many texts a second process does not pay for itself.
+SPLIT_MIN_TEXTS = 4000
+
+
 def clause_text(text: str) -> str:
     """:func:`normalise` of *text* without its URLs and with :data:`CLAUSE_BREAK` between
     clauses (one per boundary, so clause *i* follows the *i*-th break).
 
     Topic rules and similarity both read titles and abstracts this way; it is the costly
     step, so each text is normalised once per process for both."""
-    return normalise(f" {CLAUSE_BREAK} ".join(raw_clauses(text)))
+    hit = _CLAUSE_TEXTS.get(text)
+    if hit is None:
+        if len(_CLAUSE_TEXTS) >= _CLAUSE_TEXTS_MAX:
+            _CLAUSE_TEXTS.clear()
+        hit = _CLAUSE_TEXTS[text] = normalise(f" {CLAUSE_BREAK} ".join(raw_clauses(text)))
+    return hit
+
+
+def clause_texts(texts: list[str]) -> list[str]:
+    """:func:`clause_text` of each of *texts*; a long list is shared with a forked process
+    where that is safe, and every result is remembered here either way."""
+    todo = list(dict.fromkeys(t for t in texts if t not in _CLAUSE_TEXTS))
+    if len(todo) >= SPLIT_MIN_TEXTS and can_fork():
+        rest = todo[len(todo) // 2 :]
+        helper = Forked(lambda: [clause_text(t) for t in rest])
+        for text in todo[: len(todo) // 2]:
+            clause_text(text)
+        for text, done in zip(rest, helper.result()):
+            _CLAUSE_TEXTS[text] = done
+    return [clause_text(t) for t in texts]
 
 
 def words(text: str) -> list[str]:

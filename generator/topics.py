@@ -31,7 +31,7 @@ from pathlib import Path
 
 from .diagnostics import Diagnostics, Location, did_you_mean, display_path
 from .models import Paper, Topic, TopicTag
-from .textnorm import CLAUSE_BREAK, clause_text, normalise
+from .textnorm import CLAUSE_BREAK, clause_text, clause_texts, normalise
 from .yamlio import Node, load_yaml
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -527,8 +527,9 @@ def assign_topics(
                 diagnostics.error(f"unknown topic '{tid}' in topics of '{pid}'{hint}", edit.location)
         for tid in sorted(set(edit.add) & set(edit.remove)):
             diagnostics.error(f"topic '{tid}' is both added and removed for '{pid}'", edit.location)
-    for paper in papers:
-        scores = taxonomy._score_normalised(clause_text(paper.title), clause_text(paper.abstract))
+    normalised = clause_texts([text for paper in papers for text in (paper.title, paper.abstract)])
+    for i, paper in enumerate(papers):
+        scores = taxonomy._score_normalised(normalised[2 * i], normalised[2 * i + 1])
         paper.topics = _choose(paper, scores, taxonomy, manual.get(paper.id), known, diagnostics)
 
 

@@ -44,6 +44,40 @@ class WorkerError(RuntimeError):
         self.original = original
 
 
+class Forked:
+    """``work()`` run in a forked process; :meth:`result` waits for its return value.
+
+    Nothing runs in this process meanwhile (no thread), so more work may be forked from it."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+        self._process = context.Process(target=_produce_into, args=(_only_result(work), send), daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Any:
+        """What ``work()`` returned; WorkerError if it raised or its process died."""
+        try:
+            kind, payload = self._receive.recv()
+        except (EOFError, OSError):
+            kind, payload = "error", (f"the forked process stopped unexpectedly (exit code {self._process.exitcode})", None)
+        finally:
+            self._process.join()
+            self._receive.close()
+        if kind != "done":
+            raise WorkerError(*payload)
+        return payload
+
+
+def _only_result(work: Callable[[], Any]) -> Callable[[], Iterator[tuple[str, Any]]]:
+    def produce() -> Iterator[tuple[str, Any]]:
+        yield from ()  # no items: the return value is the result
+        return work()
+
+    return produce
+
+
 class Background:
     """The items of ``produce()``, made in a forked process and fetched by name as needed.
 

@@ -65,8 +65,16 @@ def search(tab: Tab, query: str) -> list[str]:
             return meta && /matching/i.test(meta.textContent);
         }"""
     )
+    # The theme may still be replacing the results of an earlier keystroke: read them until
+    # two reads a moment apart agree.
+    hrefs, previous = page.eval_on_selector_all(RESULTS, "els => els.map(a => a.href)"), None
+    for _ in range(50):
+        if hrefs == previous:
+            break
+        page.wait_for_timeout(100)
+        previous, hrefs = hrefs, page.eval_on_selector_all(RESULTS, "els => els.map(a => a.href)")
     out = []
-    for href in page.eval_on_selector_all(RESULTS, "els => els.map(a => a.href)"):
+    for href in hrefs:
         path = href.split("#", 1)[0].split("?", 1)[0]  # results carry ?h=<terms> for highlighting
         assert path.startswith(tab.base), href
         out.append(path[len(tab.base):])

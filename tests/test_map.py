@@ -11,7 +11,7 @@ import scipy.sparse as sp
 
 from generator import layout
 from generator.layout import HEIGHT, WIDTH, compute_layout
-from generator.workers import Background
+from generator.workers import Forked
 
 from .test_escaping import parse
 
@@ -43,7 +43,7 @@ def test_layout_made_in_a_forked_process_is_the_same(monkeypatch, tmp_path: Path
     layout.clear_cache()
     started = []
     monkeypatch.setattr(layout, "can_fork", lambda: True)  # even if the test runner has threads
-    monkeypatch.setattr(layout, "Background", lambda produce: started.append(1) or Background(produce))
+    monkeypatch.setattr(layout, "Forked", lambda work: started.append(1) or Forked(work))
     pending = layout.start_layout(ids, _matrix(60), tmp_path)
     away = pending.result()
     assert started == [1] and away.positions == here.positions and away.method == here.method

@@ -8,7 +8,7 @@ import signal
 import pytest
 
 from generator.diagnostics import ContentError, Diagnostic, Location
-from generator.workers import Background, WorkerError
+from generator.workers import Background, Forked, WorkerError
 
 
 def _pages(n: int):
@@ -61,3 +61,38 @@ def test_a_child_that_dies_is_reported_not_waited_for():
             background.finish()
     finally:
         background.close()
+
+
+def test_texts_normalised_in_two_processes_are_the_same(monkeypatch):
+    from generator import textnorm
+
+    texts = [f"Multi-task learning (MTL) for LLMs, paper {i}. See https://x.org/{i}" for i in range(40)]
+    expected = [textnorm.normalise(f" {textnorm.CLAUSE_BREAK} ".join(textnorm.raw_clauses(t))) for t in texts]
+    monkeypatch.setattr(textnorm, "_CLAUSE_TEXTS", {})
+    monkeypatch.setattr(textnorm, "SPLIT_MIN_TEXTS", 10)
+    monkeypatch.setattr(textnorm, "can_fork", lambda: True)
+    forked = []
+    monkeypatch.setattr(textnorm, "Forked", lambda work: forked.append(1) or Forked(work))
+    assert textnorm.clause_texts(texts + texts[:3]) == expected + expected[:3]
+    assert forked == [1] and len(textnorm._CLAUSE_TEXTS) == 40  # the helper's results are kept here
+    assert expected[0].startswith("multitask learning zzclausebreakzz multitask learning zzclausebreakzz")
+
+
+def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_content):
+    from generator import pipeline
+
+    from .conftest import TEMPLATES
+
+    def made(parallel: bool) -> dict:
+        plan = pipeline.plan_site(small_content, TEMPLATES)
+        return pipeline.collect(pipeline.produce(plan, parallel=parallel))[0]
+
+    alone = made(False)
+    monkeypatch.setattr(pipeline, "SPLIT_MIN_PAPERS", 2)
+    monkeypatch.setattr(pipeline, "can_fork", lambda: True)
+    helped = []
+    monkeypatch.setattr(pipeline, "Forked", lambda work: helped.append(1) or Forked(work))
+    together = made(True)
+    assert helped == [1]
+    assert list(together) == list(alone) and together == alone
+    assert any(name.startswith("papers/") for name in alone) and "papers.json" in alone
