@@ -5,11 +5,13 @@ For each size N it generates a deterministic corpus of listing files in the real
 variant) and measures, in one run and on the same pages:
 
   (a) pipeline   the core alone: parse -> topics -> related -> layout -> render Markdown
+                 and the exports (build_site, using forked helper processes as it does)
   (b) build      a full `mkdocs build` with the readinglist plugin (layout cache cleared)
   (c) baseline   `mkdocs build` of the same generated Markdown written to a docs folder,
                  with the plugin disabled: what MkDocs costs without this project
 
-Each measurement runs in a fresh process; peak RSS is that process's own.  Then it prints
+Each measurement runs in a fresh process; peak RSS is that process's own plus the largest
+of its children's (an upper bound: memory the two share is counted twice).  Then it prints
 a table and the ratios the targets are stated in:
 
   python benchmarks/scale.py                      # 300, 1000, 3000, 10000
@@ -180,7 +182,8 @@ elapsed = time.perf_counter() - t
 if len(sys.argv) > 3:  # also write the pages for the baseline build
     from generator.writer import write_site
     write_site(site, Path(sys.argv[3]))
-print(json.dumps({"s": elapsed, "rss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss + resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+print(json.dumps({"s": elapsed, "rss": rss / 1024}))
 """
 
 _BUILD = """

@@ -1,8 +1,11 @@
 """The pipeline: content folder in, pages and export data out.
 
-Stages run in order (sources -> catalog -> overrides -> topics -> related -> render) and
-everything is gathered before anything is rendered, because related papers and backlinks
-form a graph over all papers.  Nothing here knows about MkDocs.
+Stages run in order (sources -> catalog -> overrides -> topics -> related -> render), in
+two steps: :func:`plan_site` reads, checks and tags the content and names every file of
+the site; :func:`produce` computes related papers (a graph over all papers, so after every
+paper is read) and the map, and makes the files one by one.  :func:`build_site` runs both
+here; the MkDocs plugin runs ``produce`` in a second process beside MkDocs.  Nothing here
+knows about MkDocs.
 """
 
 from __future__ import annotations

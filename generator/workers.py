@@ -18,8 +18,14 @@ from typing import Any, Callable, Iterator
 
 
 def can_fork() -> bool:
-    """Whether work may be handed to forked processes from here."""
-    return threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
+    """Whether work may be handed to forked processes from here: not while other threads
+    run, and not from a worker itself (it is a daemon process, which may not have children;
+    its parent already uses the other core)."""
+    return (
+        threading.active_count() == 1
+        and not multiprocessing.current_process().daemon
+        and "fork" in multiprocessing.get_all_start_methods()
+    )
 
 
 def cpu_count() -> int:

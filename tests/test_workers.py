@@ -96,3 +96,19 @@ def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_conten
     assert helped == [1]
     assert list(together) == list(alone) and together == alone
     assert any(name.startswith("papers/") for name in alone) and "papers.json" in alone
+
+
+def test_work_in_a_worker_stays_in_that_worker():
+    from generator.related import RelatedOptions, _processes
+    from generator.workers import can_fork
+
+    def produce():
+        yield "can_fork", can_fork()
+        yield "processes", _processes(RelatedOptions(processes=2), 100_000)
+
+    background = Background(produce)
+    try:
+        assert background.get("can_fork") is False  # a daemon process may not fork workers
+        assert background.get("processes") == 1
+    finally:
+        background.close()
