@@ -206,7 +206,10 @@ from mkdocs.commands.build import build
 from mkdocs.config import load_config
 config_file, overrides, dirty = sys.argv[1], Path(sys.argv[2]), sys.argv[3] == "dirty"
 # Like `mkdocs serve [--dirty]`: one process, the plugin kept, the config reloaded and the
-# site rebuilt after an edit.
+# site rebuilt after an edit, with a thread running beside the build as the server's do
+# (so the build, as under `mkdocs serve`, forks no helper process).
+import threading
+threading.Thread(target=threading.Event().wait, daemon=True).start()
 config = load_config(config_file)
 config.plugins.on_startup(command="serve", dirty=dirty)
 t = time.perf_counter(); build(config, dirty=dirty); cold = time.perf_counter() - t
