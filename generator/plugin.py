@@ -125,7 +125,6 @@ class ReadingListPlugin(BasePlugin[ReadingListConfig]):
                 config.extra_css.append(sheet)
         # Layouts are cached beside mkdocs.yml, like other MkDocs plugins' caches.
         self.cache_dir = base / ".cache" / "readinglist"
-        self.site = None
         return config
 
     def on_files(self, files: Files, config) -> Files:
