@@ -150,8 +150,9 @@ def plan_site(content_dir: Path, templates_dir: Path, options: BuildOptions | No
     )
 
 
-# Files copied or rendered as they are; the map's base picture needs the layout.
-ASSETS = ("assets/readinglist.css", "assets/map.css", "assets/map-base.svg")
+# Style sheets copied as they are, then the map's base picture, drawn from the layout.
+MAP_BASE = "assets/map-base.svg"
+ASSETS = ("assets/readinglist.css", "assets/map.css", MAP_BASE)
 
 
 # Below this many papers a second process for half of the paper pages does not pay.
@@ -205,10 +206,11 @@ def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | b
         src = urls.topic_src(topic.id)
         yield src, renderer.page("topic.md.j2", src, topic=topic, view=view.topic_view(topic))
     yield "map.md", renderer.page("map.md.j2", "map.md", view=view.map_view())
-    for name in ("assets/readinglist.css", "assets/map.css"):
-        yield name, (templates / name).read_bytes()
-    yield "assets/map-base.svg", renderer.page("map-base.svg.j2", "assets/map-base.svg",
-                                               path=view.map_path(view.visible)).encode("utf-8")
+    for name in ASSETS:
+        if name == MAP_BASE:
+            yield name, renderer.page("map-base.svg.j2", name, path=view.map_path(view.visible)).encode("utf-8")
+        else:
+            yield name, (templates / name).read_bytes()
     yield from (made_exports or _exports(plan)).items()
     return [f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else "")]
 

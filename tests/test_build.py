@@ -198,3 +198,14 @@ def test_template_mistake_names_file_and_line_in_both_modes(tmp_path: Path, smal
         assert result.returncode != 0
         assert "Traceback" not in result.stderr
         assert f"{paper.as_posix()}:{line + 1}: template error: 'generator.models.Paper object' has no attribute 'no_such_field'" in result.stderr
+
+
+def test_files_are_made_in_the_order_the_plan_names_them(small_content: Path):
+    from generator.pipeline import collect, plan_site, produce
+
+    plan = plan_site(small_content, TEMPLATES)
+    made, notes = collect(produce(plan, parallel=False))
+    # The plugin registers files by the plan's names before any is made.
+    assert list(made) == plan.pages + plan.assets + plan.exports
+    assert made["assets/map-base.svg"].startswith(b"<svg") and made["papers.json"].startswith(b"{")
+    assert notes and notes[0].startswith("map: ")
