@@ -8,17 +8,21 @@ from __future__ import annotations
 
 import csv
 import functools
+import heapq
 import io
 import itertools
 import json
 import re
 import weakref
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jinja2
+from markupsafe import Markup
 
-from .models import Paper, Site
+from .models import Paper, Site, Topic
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import BuildOptions
@@ -56,8 +60,12 @@ def paper_record(p: Paper) -> dict[str, Any]:
 
 def papers_json(site: Site, view: "SiteView") -> dict[str, Any]:
     """The ``papers.json`` document: visible papers, topics and listings, in id order."""
+    return {"papers": [paper_record(p) for p in view.visible], **_site_index(site, view)}
+
+
+def _site_index(site: Site, view: "SiteView") -> dict[str, list[dict[str, Any]]]:
+    # The parts of papers.json after the papers: the taxonomy and the listings.
     return {
-        "papers": [paper_record(p) for p in view.visible],
         "topics": [
             {
                 "id": t.id,
@@ -84,33 +92,74 @@ def papers_json(site: Site, view: "SiteView") -> dict[str, Any]:
     }
 
 
+# One encoder for every value (json.dumps makes a new one per call).  Records are trees,
+# so the check for circular references is only cost.
+_encode = json.JSONEncoder(ensure_ascii=False, check_circular=False).encode
+
+
+def _json_bytes(value: Any) -> bytes:
+    return _encode(value).encode("utf-8")
+
+
+def _json_rows(items: Iterable[Any]) -> list[bytes]:
+    # Each item is encoded as soon as it is made and then dropped: holding 10,000 paper
+    # records at once costs more in garbage collection than encoding them.
+    return [_json_bytes(item) for item in items]
+
+
 def dumps(data: Any) -> bytes:
     """Deterministic JSON bytes, one record per line: readable in a diff, and written by
     the fast C encoder (an indented dump of 10,000 papers takes seconds)."""
-    def encode(value: Any) -> str:
-        return json.dumps(value, ensure_ascii=False)
+    return _json_document({key: _json_rows(value) if isinstance(value, list) else _json_bytes(value)
+                           for key, value in data.items()})
 
-    parts = []
-    for key, value in data.items():
-        if isinstance(value, list):
-            rows = ",\n  ".join(encode(item) for item in value)
-            parts.append(f"{encode(key)}: [\n  {rows}\n ]" if value else f"{encode(key)}: []")
+
+def _json_document(fields: dict[str, bytes | list[bytes]]) -> bytes:
+    # Lays out encoded values: a list (of encoded rows) one item a line, else on the key's
+    # line.  Rows are UTF-8 already (cheaper than encoding one huge string whose non-ASCII
+    # characters widen all of it) and the pieces are joined once: the file is tens of MB.
+    pieces = [b"{\n "]
+    separator = b""
+    for key, value in fields.items():
+        pieces += [separator, _json_bytes(key), b": "]
+        separator = b",\n "
+        if not isinstance(value, list):
+            pieces.append(value)
+        elif not value:
+            pieces.append(b"[]")
         else:
-            parts.append(f"{encode(key)}: {encode(value)}")
-    return ("{\n " + ",\n ".join(parts) + "\n}\n").encode("utf-8")
+            pieces.append(b"[\n  ")
+            for row in value:
+                pieces += [row, b",\n  "]
+            pieces[-1] = b"\n ]"
+    pieces.append(b"\n}\n")
+    return b"".join(pieces)
+
+
+def _papers_json_bytes(site: Site, view: "SiteView", papers: list[Paper]) -> bytes:
+    """``papers.json`` with *papers* (the visible ones, or one topic's) as its papers: the
+    bytes of ``dumps`` of that document, without holding every record at once."""
+    fields: dict[str, bytes | list[bytes]] = {"papers": _json_rows(paper_record(p) for p in papers)}
+    fields.update((key, _json_rows(value)) for key, value in _site_index(site, view).items())
+    return _json_document(fields)
 
 
 _BIB_SPECIAL = re.compile(r"[{}\\#$%&_^~]")
 _BIB_MACROS = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 _BIB_LONE_BRACES = {"{": r"\textbraceleft{}", "}": r"\textbraceright{}"}
+# What each special character becomes: with a backslash (or as a macro) when the text's
+# braces pair up, and with the braces too as macros when they do not.
+_BIB_NESTED = {c: _BIB_MACROS.get(c, "\\" + c) for c in "{}\\#$%&_^~"}
+_BIB_LONE = {**_BIB_NESTED, **_BIB_LONE_BRACES}
+_BRACES = re.compile(r"[{}]")
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _AND = re.compile(r"\band\b", re.IGNORECASE)
 
 
 def _braces_nest(text: str) -> bool:
     depth = 0
-    for c in text:
-        depth += {"{": 1, "}": -1}.get(c, 0)
+    for c in _BRACES.findall(text):
+        depth += 1 if c == "{" else -1
         if depth < 0:
             return False
     return depth == 0
@@ -122,9 +171,11 @@ def bibtex_escape(text: str) -> str:
     BibTeX counts braces even after a backslash, so ``\\{`` is only safe when the text's
     braces pair up; otherwise every brace is written as a macro that has none.
     """
-    braces = {} if _braces_nest(text) else _BIB_LONE_BRACES
     text = " ".join(text.split())  # a line break inside a value means nothing to BibTeX
-    return _BIB_SPECIAL.sub(lambda m: braces.get(m[0]) or _BIB_MACROS.get(m[0]) or "\\" + m[0], text)
+    if not _BIB_SPECIAL.search(text):
+        return text  # most titles and names
+    table = _BIB_NESTED if _braces_nest(text) else _BIB_LONE
+    return _BIB_SPECIAL.sub(lambda m: table[m[0]], text)
 
 
 def _base_key(p: Paper) -> str:
@@ -239,36 +290,78 @@ def atom_feed(papers: list[Paper], view: "SiteView", options: "BuildOptions", te
     Dates come from the papers (or their listing's capture date), never from the clock, so
     the same content gives the same feed.
     """
-    from .views import newest_first
+    return _Feeds(papers, view, options, templates_dir).feed(papers, title=title, subtitle=subtitle, path=path,
+                                                             page_path=page_path)
 
-    env = _xml_environment(str(templates_dir))
-    entries = []
-    # Newest first by the date each entry carries (a paper's own date, else the day its
-    # listing was captured), as feed readers sort them.
-    def carried(p: Paper) -> int:
-        day = p.date or _captured(p, view)
-        return -day.toordinal() if day else 0
 
-    for p in sorted(papers, key=lambda p: (carried(p), newest_first(p)))[:FEED_SIZE]:
-        day = p.date or _captured(p, view)
-        stamp = f"{day.isoformat()}T00:00:00Z" if day else "1970-01-01T00:00:00Z"
-        entries.append({
-            "title": p.title,
-            "id": _absolute(options.site_url, p.url) if options.site_url else f"urn:readinglist:{p.id}",
-            "url": _absolute(options.site_url, p.url),
-            "updated": stamp,
-            "published": f"{p.date.isoformat()}T00:00:00Z" if p.date else None,
-            "authors": list(p.authors),
-            "topics": [view.topic_by_id[t.topic] for t in p.topics if t.topic in view.topic_by_id],
-            "summary": p.abstract,
-        })
-    updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
-    xml = env.get_template("feed.xml.j2").render(
-        title=title, subtitle=subtitle, entries=entries, updated=updated, author=options.site_name,
-        feed_id=_absolute(options.site_url, path) if options.site_url else f"urn:readinglist:{path}",
-        self_url=_absolute(options.site_url, path), page_url=_absolute(options.site_url, page_path),
-    )
-    return xml.encode("utf-8")
+@dataclass
+class _FeedEntry:
+    """What ``feed.xml.j2`` shows of one paper."""
+
+    title: str
+    id: str
+    url: str
+    updated: str
+    published: str | None
+    authors: list[str]
+    topics: list[Topic]
+    summary: str
+
+
+class _Feeds:
+    """The Atom feeds of one build, each listing some of *papers*.  A paper's place in the
+    order and its rendered entry are the same in every feed that lists it (the site's and
+    each of its topics'), so each is worked out once per paper."""
+
+    def __init__(self, papers: list[Paper], view: "SiteView", options: "BuildOptions", templates_dir: Path):
+        from .views import newest_first  # views imports this module
+
+        self.view = view
+        self.options = options
+        self.template = _xml_environment(str(templates_dir)).get_template("feed.xml.j2")
+        # Newest first by the date each entry carries (a paper's own date, else the day its
+        # listing was captured), as feed readers sort them.
+        def carried(p: Paper) -> int:
+            day = p.date or _captured(p, view)
+            return -day.toordinal() if day else 0
+
+        ranked = sorted(papers, key=lambda p: (carried(p), newest_first(p)))
+        self._rank = {p.id: i for i, p in enumerate(ranked)}
+        self._entries: dict[str, tuple[str, Markup]] = {}  # paper id -> (updated stamp, XML)
+
+    def _entry(self, p: Paper) -> tuple[str, Markup]:
+        made = self._entries.get(p.id)
+        if made is None:
+            site_url = self.options.site_url
+            day = p.date or _captured(p, self.view)
+            stamp = f"{day.isoformat()}T00:00:00Z" if day else "1970-01-01T00:00:00Z"
+            url = _absolute(site_url, p.url)
+            entry = _FeedEntry(
+                title=p.title,
+                id=url if site_url else f"urn:readinglist:{p.id}",
+                url=url,
+                updated=stamp,
+                published=f"{p.date.isoformat()}T00:00:00Z" if p.date else None,
+                authors=list(p.authors),
+                topics=[self.view.topic_by_id[t.topic] for t in p.topics if t.topic in self.view.topic_by_id],
+                summary=p.abstract,
+            )
+            made = self._entries[p.id] = (stamp, self.template.module.entry(entry))
+        return made
+
+    def feed(self, papers: list[Paper], *, title: str, subtitle: str, path: str, page_path: str) -> bytes:
+        """The feed of the newest :data:`FEED_SIZE` of *papers*, in any order."""
+        site_url = self.options.site_url
+        newest = heapq.nsmallest(FEED_SIZE, papers, key=lambda p: self._rank[p.id])
+        entries = [self._entry(p) for p in newest]
+        updated = max((stamp for stamp, _ in entries), default="1970-01-01T00:00:00Z")
+        xml = self.template.render(
+            title=title, subtitle=subtitle, entries=[xml for _, xml in entries], updated=updated,
+            author=self.options.site_name,
+            feed_id=_absolute(site_url, path) if site_url else f"urn:readinglist:{path}",
+            self_url=_absolute(site_url, path), page_url=_absolute(site_url, page_path),
+        )
+        return xml.encode("utf-8")
 
 
 def _captured(p: Paper, view: "SiteView"):
@@ -310,11 +403,14 @@ def papers_bibtex(papers: list[Paper], view: "SiteView", site_url: str = "") -> 
     page matches the one in any downloaded file.
     """
     keys = _site_keys(view) if view is not None else {}
-    if not all(p.id in keys for p in papers):
-        keys = _unique_keys(papers)
-    chunks = [view.bibtex(p, site_url) if view is not None and keys is _site_keys(view)
-              else bibtex_entry(p, view, site_url, key=keys[p.id]) for p in papers]
-    return ("\n\n".join(chunks) + "\n").encode("utf-8") if chunks else b""
+    if view is not None and all(p.id in keys for p in papers):
+        return _bibtex_file([view.bibtex(p, site_url) for p in papers])
+    keys = _unique_keys(papers)
+    return _bibtex_file([bibtex_entry(p, view, site_url, key=keys[p.id]) for p in papers])
+
+
+def _bibtex_file(entries: list[str]) -> bytes:
+    return ("\n\n".join(entries) + "\n").encode("utf-8") if entries else b""
 
 
 EXPORT_FORMATS = ("json", "csv", "bibtex")
@@ -336,9 +432,7 @@ def export_papers(site: Site, fmt: str, topic: str | None = None) -> bytes:
             raise ContentError([Diagnostic("error", f"unknown topic id '{topic}'{hint}")])
         papers = [p for p in papers if topic in p.topic_ids]
     if fmt == "json":
-        data = papers_json(site, view)
-        data["papers"] = [paper_record(p) for p in papers]
-        return dumps(data)
+        return _papers_json_bytes(site, view, papers)
     if fmt == "csv":
         return papers_csv(papers, view)
     return papers_bibtex(papers, view, site.options.site_url)
@@ -356,22 +450,22 @@ def export_names(view: "SiteView") -> list[str]:
 def build_exports(site: Site, view: "SiteView", options: "BuildOptions", templates_dir: Path) -> dict[str, bytes]:
     """Every data file of the site: ``papers.json``/``.csv``/``.bib``, the Atom feeds and
     per-topic BibTeX files."""
-    from .views import newest_first
-
-    newest = sorted(view.visible, key=newest_first)
+    # A paper's BibTeX entry is made once and joined into papers.bib and its topics' files.
+    bibtex = {p.id: view.bibtex(p, options.site_url) for p in view.visible}
+    feeds = _Feeds(view.visible, view, options, templates_dir)
     out = {
-        "papers.json": dumps(papers_json(site, view)),
+        "papers.json": _papers_json_bytes(site, view, view.visible),
         "papers.csv": papers_csv(view.visible, view),
-        "papers.bib": papers_bibtex(view.visible, view, options.site_url),
-        "feed.xml": atom_feed(newest, view, options, templates_dir, title=options.site_name,
-                              subtitle=options.site_description or "Newest papers", path="feed.xml", page_path=""),
+        "papers.bib": _bibtex_file([bibtex[p.id] for p in view.visible]),
+        "feed.xml": feeds.feed(view.visible, title=options.site_name,
+                               subtitle=options.site_description or "Newest papers", path="feed.xml", page_path=""),
     }
     for topic in view.topics:
         mine = view.by_topic.get(topic.id, [])
-        out[f"topics/{topic.id}/feed.xml"] = atom_feed(
-            mine, view, options, templates_dir, title=f"{options.site_name}: {topic.name}",
+        out[f"topics/{topic.id}/feed.xml"] = feeds.feed(
+            mine, title=f"{options.site_name}: {topic.name}",
             subtitle=topic.description, path=f"topics/{topic.id}/feed.xml", page_path=topic.url)
-        out[f"topics/{topic.id}/papers.bib"] = papers_bibtex(sorted(mine, key=lambda p: p.id), view, options.site_url)
+        out[f"topics/{topic.id}/papers.bib"] = _bibtex_file([bibtex[p.id] for p in sorted(mine, key=lambda p: p.id)])
         # Material looks for a sitemap.xml beside every <link rel="alternate"> (meant for
         # translations); an empty one spares each topic page a 404.
         out[f"topics/{topic.id}/sitemap.xml"] = EMPTY_SITEMAP

@@ -155,6 +155,21 @@ def test_clashing_keys_get_letters_that_clash_with_nothing():
     assert [e.key for e in library.entries] == ["deep2024mla", "deep2024mlb", "deep2024ml"]
 
 
+
+# -- feeds
+
+
+def test_a_feed_made_alone_matches_the_sites(site):
+    """The site's feeds share each paper's entry; a feed made on its own is the same file."""
+    view, options = site.view, site.options
+    topic = max(view.topics, key=lambda t: (view.topic_count(t.id), t.id))
+    alone = exports.atom_feed(
+        list(reversed(view.by_topic[topic.id])), view, options, TEMPLATES,
+        title=f"{options.site_name}: {topic.name}", subtitle=topic.description,
+        path=f"topics/{topic.id}/feed.xml", page_path=topic.url)
+    assert alone == site.exports[f"topics/{topic.id}/feed.xml"]
+
+
 # -- CSV
 
 
