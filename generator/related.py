@@ -11,26 +11,27 @@ full text and once as a separate title block, because a title names the contribu
 an abstract also carries background.  Writing vocabulary ("propose", "results", "task", ...)
 never counts on its own, but may be part of a two-word phrase ("model merging").
 
-The N x N similarity matrix is never built: a block of rows is multiplied against the whole
-corpus at a time and only the best ``k`` of each row are kept.  Large corpora are read and
-ranked in worker processes.  Results are cached by a hash of every input, so a live rebuild
-whose papers did not change does no work.
+The N x N similarity matrix is never built: a block of rows is multiplied against the rows
+from there on (similarity is symmetric, so each pair is computed once), only the pairs that
+may make a link are kept, and of those the best ``k`` of each row.  On large corpora the
+block products run in worker processes.  Results are cached by a hash of every input, so a
+live rebuild whose papers did not change does no work.
 """
 
 from __future__ import annotations
 
-import gc
+import functools
 import hashlib
 import json
 import re
-from collections import Counter, OrderedDict
-from contextlib import contextmanager
+from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from typing import Any, Iterator
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
 
+from .memory import collection_paused
 from .models import Paper, Related
 from .textnorm import CLAUSE_BREAK, clause_text, normalise, raw_clauses
 from .workers import can_fork, cpu_count, fork_pool
@@ -57,8 +58,10 @@ class RelatedOptions:
     # so they raise a score by a fifth at most.
     topic_weight: float = 0.2
     # Rows per block product; capped further so that rows x corpus size stays within
-    # _MAX_BLOCK_CELLS whatever the corpus size.
-    chunk_size: int = 2048
+    # _MAX_BLOCK_CELLS whatever the corpus size.  A block computes its pairs with later
+    # rows once but those within itself both ways round, so smaller blocks waste less;
+    # below about 500 rows the cost of each block outweighs that (measured at 10,000).
+    chunk_size: int = 512
     # Weight of the title-only block relative to the full text (title + abstract).
     title_weight: float = 0.7
     # Features found in more papers than this never count: they cost df**2 multiplications
@@ -77,9 +80,12 @@ MAX_SHARED_TERMS = 4
 # a feature, its result would stay near 128 MB.
 _MAX_BLOCK_CELLS = 1 << 24
 
+# Pairs whose shared terms are worked out together: enough to make the per-call overhead of
+# the array operations small, few enough to keep their memory small.
+_TERM_PAIRS = 1 << 14
+
 # Forked workers start at once, but splitting the work and merging the results costs about
-# what the second core saves below a few thousand papers (no gain measured at 3,000; 1.5 s
-# of 6.7 s saved at 10,000).
+# what the second core saves below a few thousand papers.
 _PARALLEL_MIN_PAPERS = 5_000
 
 # Words that say how a paper is written rather than what it is about, picked from the
@@ -143,8 +149,6 @@ _STOP_WORDS = frozenset(normalise(ENGLISH_FUNCTION_WORDS).split())
 # Clause boundaries are stop words too: no phrase spans one.
 _BREAK = CLAUSE_BREAK
 _STOP_WORDS |= {_BREAK}
-# Marks title-block features in the vectorizer vocabulary; normalised words never contain it.
-_TITLE_MARK = "^"
 
 # "Code and models are available at ..." ends a third of the abstracts and says nothing
 # about the subject; without this, "code available" would link unrelated papers.
@@ -169,18 +173,19 @@ def compute_related(papers: list[Paper], options: RelatedOptions | None = None) 
     options = options or RelatedOptions()
     ordered = _sorted_unique(papers)
     key = _cache_key(ordered, options)
-    with _gc_paused():
+    # A million small link objects at 10,000 papers, none of them garbage.
+    with collection_paused():
         result = _CACHE.get(key)
         if result is None:
             result = _compute(ordered, options)
             _CACHE.put(key, result)
         for paper in ordered:
-            links, backlinks = result.get(paper.id, ((), ()))
+            ids, scores, topics, terms, backlinks = result.get(paper.id, _NO_LINKS)
             # Fresh objects every time: callers may edit them, and the cache must not change.
             paper.related = [
-                Related(id=rid, score=score, why=[*topics, *terms], shared_topics=list(topics),
-                        shared_terms=list(terms), weak=score < options.min_score)
-                for rid, score, topics, terms in links
+                Related(id=rid, score=score, why=[*pair_topics, *pair_terms], shared_topics=list(pair_topics),
+                        shared_terms=list(pair_terms), weak=score < options.min_score)
+                for rid, score, pair_topics, pair_terms in zip(ids, scores, topics, terms)
             ]
             paper.backlinks = list(backlinks)
 
@@ -190,19 +195,6 @@ def _sorted_unique(papers: list[Paper]) -> list[Paper]:
     if any(a.id == b.id for a, b in zip(ordered, ordered[1:])):
         raise ValueError("related papers: paper ids must be unique")
     return ordered
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    # Building a million small link objects would trigger full garbage collections over the
-    # whole heap again and again; none of them is garbage, so collect once at the end.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def text_vectors(papers: list[Paper], options: RelatedOptions | None = None) -> sp.csr_matrix:
@@ -229,29 +221,33 @@ def text_features(text: str) -> list[str]:
     This is the tf-idf analyzer, public so that tools can show why two texts look alike.
     Phrases stay within a clause, skip English stop words except a joining "of"
     ("mixture of expert"), and need at least one word that is not generic vocabulary.
+    Words come first, then phrases, each in the order of the text.
     """
-    words = clause_text(text).split()
+    _, codes, words = _feature_occurrences([text])
+    return [_feature_name(code, words) for code in codes.tolist()]
+
+
+def _feature_text(text: str) -> str:
+    """The normalised words of *text* that features are made of: :func:`clause_text`
+    without the clauses that only say where code or data are available."""
+    normal = clause_text(text)
     lowered = text.lower()
     if "availab" in lowered or "releas" in lowered or "open" in lowered:
-        boilerplate = [bool(_BOILERPLATE.search(clause)) for clause in raw_clauses(text)]
+        boilerplate = [_is_boilerplate(clause) for clause in raw_clauses(text)]
         if any(boilerplate):
-            words = _drop_clauses(words, boilerplate)
-    stop, generic = _STOP_WORDS, GENERIC_WORDS
-    # 0: stop word (never counts, ends a phrase), 1: generic, 2: specific.
-    kinds = [0 if w in stop or len(w) < 2 or w.isdigit() else 1 if w in generic else 2 for w in words]
-    features = [w for w, kind in zip(words, kinds) if kind == 2]
-    last = len(words) - 1
-    for i in range(last):
-        kind = kinds[i]
-        if not kind:
-            continue
-        after = kinds[i + 1]
-        if after:
-            if kind == 2 or after == 2:
-                features.append(words[i] + " " + words[i + 1])
-        elif words[i + 1] == "of" and i + 1 < last and kinds[i + 2] and (kind == 2 or kinds[i + 2] == 2):
-            features.append(words[i] + " of " + words[i + 2])
-    return features
+            return " ".join(_drop_clauses(normal.split(), boilerplate))
+    return normal
+
+
+def _is_boilerplate(clause: str) -> bool:
+    """Whether *clause* only says where code or data are available (see _BOILERPLATE)."""
+    if clause.isascii():
+        # A match needs one of these words; in ASCII text, where ignoring case is the same
+        # as lowercasing, looking for them first is exact and far cheaper than the pattern.
+        lowered = clause.lower()
+        if "availab" not in lowered and "releas" not in lowered and "open" not in lowered:
+            return False
+    return bool(_BOILERPLATE.search(clause))
 
 
 def _drop_clauses(words: list[str], drop: list[bool]) -> list[str]:
@@ -268,47 +264,143 @@ def _drop_clauses(words: list[str], drop: list[bool]) -> list[str]:
     return kept
 
 
+# Ends each text in the word sequence of many texts; normalised text never contains it, and
+# as a stop word (shorter than two letters) it ends any phrase.
+_END_OF_TEXT = "\x00"
+# Texts read at a time when counting features (see _feature_occurrences).
+_TEXTS_PER_RUN = 4096
+# Kinds of words: stop words never count and end a phrase; generic words count only in a
+# phrase with a specific word.
+_STOP, _GENERIC, _SPECIFIC = 0, 1, 2
+
+
+class _WordIds(dict[str, int]):
+    """Word -> id, numbering new words as they come."""
+
+    def __missing__(self, word: str) -> int:
+        self[word] = len(self)
+        return self[word]
+
+
+def _word_kind(word: str) -> int:
+    if word in _STOP_WORDS or len(word) < 2 or word.isdigit():
+        return _STOP
+    return _GENERIC if word in GENERIC_WORDS else _SPECIFIC
+
+
+def _feature_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Every feature occurrence in *texts*, as the index of its text and a feature code
+    (see :func:`_feature_name`), and the words that codes refer to.
+
+    Occurrences come in runs of texts; within a run, the words of its texts, then their
+    phrases, each in text order.  The rules are applied to arrays of word ids, so a corpus
+    costs one dictionary look-up per word in Python; reading the texts in runs keeps few
+    words in memory as strings at any one time.
+    """
+    ids_of = _WordIds({_END_OF_TEXT: 0})
+    runs = []
+    for start in range(0, len(texts), _TEXTS_PER_RUN):
+        sequence = f" {_END_OF_TEXT} ".join(map(_feature_text, texts[start : start + _TEXTS_PER_RUN])).split()
+        sequence.append(_END_OF_TEXT)
+        runs.append((start, np.fromiter(map(ids_of.__getitem__, sequence), dtype=np.int32, count=len(sequence))))
+    words = list(ids_of)
+    kinds = np.array([_word_kind(word) for word in words], dtype=np.int8)
+    found = [_run_features(ids, kinds, ids_of.get("of", -1), len(words), start) for start, ids in runs]
+    if not found:
+        return np.zeros(0, dtype=np.int32), np.zeros(0, dtype=np.int64), words
+    where, codes = (np.concatenate(arrays) for arrays in zip(*found))
+    return where, codes, words
+
+
+def _run_features(
+    ids: np.ndarray, kinds: np.ndarray, of: int, size: int, first_text: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """(text index, feature code) of the features in a run of texts, given as word *ids*
+    each text followed by the end-of-text mark; *kinds* are those of all *size* words."""
+    ids = ids.astype(np.int64)
+    kind = kinds[ids]
+    ends = ids == 0
+    text = (np.cumsum(ends) - ends + first_text).astype(np.int32)
+    # Phrases start at word i: i and i + 1 ("model merging"), or i and i + 2 around a stop
+    # word "of" ("mixture of expert"); neither word a stop word, one of them specific.  The
+    # end-of-text mark keeps phrases within a text.
+    first, second = kind[:-1], kind[1:]
+    third = np.append(kind[2:], _STOP)
+    pair = (first != _STOP) & (second != _STOP) & ((first == _SPECIFIC) | (second == _SPECIFIC))
+    joined = (
+        (first != _STOP) & (second == _STOP) & (ids[1:] == of) & (third != _STOP)
+        & ((first == _SPECIFIC) | (third == _SPECIFIC))
+    )
+    phrase = pair | joined
+    last = np.where(pair, ids[1:], np.append(ids[2:], 0))
+    phrase_codes = (np.where(pair, 1, 2) * size + ids[:-1]) * size + last
+    single = kind == _SPECIFIC
+    codes = np.concatenate([ids[single] * size, phrase_codes[phrase]])
+    where = np.concatenate([text[single], text[:-1][phrase]])
+    return where, codes
+
+
+def _feature_name(code: int, words: list[str]) -> str:
+    """The feature a code of :func:`_feature_occurrences` stands for: ``(kind x W + first)
+    x W + second`` over the W words, kind 0 a word, 1 a two-word phrase, 2 a phrase joined
+    by "of"."""
+    kind, rest = divmod(code, len(words) * len(words))
+    first, second = divmod(rest, len(words))
+    if kind == 0:
+        return words[first]
+    return words[first] + (" " if kind == 1 else " of ") + words[second]
+
+
 # --- computation -----------------------------------------------------------------------
 
-# One result: paper id -> (related as (id, score, topics, terms) tuples, backlink ids).
-_Link = tuple[str, float, tuple[str, ...], tuple[str, ...]]
-_Result = dict[str, tuple[tuple[_Link, ...], tuple[str, ...]]]
+# One result: paper id -> the related papers' ids, scores, shared topics and shared terms
+# (each a tuple in list order), and the backlink ids.
+_Names = tuple[str, ...]
+_Links = tuple[_Names, tuple[float, ...], tuple[_Names, ...], tuple[_Names, ...], _Names]
+_Result = dict[str, _Links]
+_NO_LINKS: _Links = ((), (), (), (), ())
 
 
 def _compute(ordered: list[Paper], options: RelatedOptions) -> _Result:
     visible = [p for p in ordered if not p.hidden]
-    forward: dict[str, list[_Link]] = {p.id: [] for p in visible}
-    if len(visible) >= 2 and options.k > 0:
-        matrix, vocabulary = _vectors(visible, options)
-        topics = _TopicSets([p.topic_ids for p in visible])
-        topic_weight = options.topic_weight if topics.any else 0.0
-        ranker = _Ranker(matrix, vocabulary, topics, topic_weight, options)
-        for rows, cols, scores, terms in ranker.run(_processes(options, len(visible))):
-            for row, col, score, shared in zip(rows.tolist(), cols.tolist(), scores.tolist(), terms):
-                forward[visible[row].id].append((visible[col].id, score, topics.shared(row, col), shared))
-    incoming: dict[str, list[tuple[float, str]]] = {}
-    for source_id, links in forward.items():
-        for target_id, score, _, _ in links:
-            incoming.setdefault(target_id, []).append((-score, source_id))
-    result: _Result = {}
-    for paper_id, links in forward.items():
-        listed = {link[0] for link in links}
-        back = sorted(entry for entry in incoming.get(paper_id, []) if entry[1] not in listed)
-        result[paper_id] = (tuple(links), tuple(source_id for _, source_id in back))
-    return result
+    ids = [p.id for p in visible]
+    if len(visible) < 2 or options.k <= 0:
+        return {pid: _NO_LINKS for pid in ids}
+    matrix, vocabulary = _vectors(visible, options)
+    topics = _TopicSets([p.topic_ids for p in visible])
+    topic_weight = options.topic_weight if topics.any else 0.0
+    ranker = _Ranker(matrix, vocabulary, topics, topic_weight, options)
+    rows, cols, scores, terms = ranker.run(_processes(options, len(visible)))
+    shared_topics = topics.shared(rows, cols)
+    linked = [ids[col] for col in cols.tolist()]
+    score_list = scores.tolist()
+    # Backlinks: incoming links whose source is not listed in return, by score then id
+    # (rows are in id order).
+    listed = np.isin(cols * len(ids) + rows, rows * len(ids) + cols)
+    back = np.flatnonzero(~listed)
+    back = back[np.lexsort((rows[back], -scores[back], cols[back]))]
+    sources = [ids[row] for row in rows[back].tolist()]
+    starts = np.searchsorted(rows, np.arange(len(ids) + 1)).tolist()
+    back_starts = np.searchsorted(cols[back], np.arange(len(ids) + 1)).tolist()
+    return {
+        pid: (
+            tuple(linked[start:end]),
+            tuple(score_list[start:end]),
+            tuple(shared_topics[start:end]),
+            tuple(terms[start:end]),
+            tuple(sources[back_start:back_end]),
+        )
+        for pid, start, end, back_start, back_end in zip(ids, starts, starts[1:], back_starts, back_starts[1:])
+    }
 
 
 def _vectors(ordered: list[Paper], options: RelatedOptions) -> tuple[sp.csr_matrix, np.ndarray]:
     """Text vectors of *ordered* (rows in that order) and the names of their columns, cached
     by text and weighting options."""
-    digest = hashlib.sha256(json.dumps([options.title_weight, options.max_df]).encode())
-    for p in ordered:
-        digest.update(json.dumps([p.id, p.title, p.abstract], ensure_ascii=False).encode())
-    key = digest.hexdigest()
+    key = _digest([options.title_weight, options.max_df], [s for p in ordered for s in (p.id, p.title, p.abstract)])
     cached = _VECTOR_CACHE.get(key)
     if cached is None:
-        counts, names = _count_features([(p.title, p.abstract) for p in ordered], _processes(options, len(ordered)))
-        cached = _weigh(counts, names, options)
+        cached = _weigh(*_count_features([(p.title, p.abstract) for p in ordered]), options)
         _VECTOR_CACHE.put(key, cached)
     return cached
 
@@ -323,80 +415,52 @@ def _processes(options: RelatedOptions, n: int) -> int:
     return max(1, min(4, cpu_count()))
 
 
-def _count_features(texts: list[tuple[str, str]], processes: int) -> tuple[sp.csr_matrix, list[str]]:
-    """Sublinear term frequencies of each (title, abstract) and the feature names; title
-    features appear twice, plain (part of the full text) and marked (the title block)."""
-    if processes <= 1:
-        counts, names = _count_chunk(texts)
-    else:
-        size = -(-len(texts) // processes)
-        chunks = [texts[i : i + size] for i in range(0, len(texts), size)]
-        with fork_pool(processes) as pool:
-            parts = list(pool.map(_count_chunk, chunks))
-        counts, names = _merge_counts(parts)
-    # Canonical order of each row, so that float sums do not depend on how it was built.
-    counts.sort_indices()
-    return counts, names
+def _count_features(texts: list[tuple[str, str]]) -> tuple[sp.csr_matrix, sp.csr_matrix, np.ndarray]:
+    """Sublinear term frequencies, 1 + ln(count), of each (title, abstract) as a whole and
+    of its title alone, and the feature names of their columns (sorted).  Idf and the l2
+    norm are applied later, over the whole corpus (see _weigh)."""
+    where, codes, words = _feature_occurrences([text for pair in texts for text in pair])
+    papers = len(texts)
+    # One sort groups the occurrences by feature, then paper; features are numbered in
+    # code order here and renumbered in name order below.
+    occurrences = codes * papers + where // 2
+    title_occurrences = occurrences[where % 2 == 0]
+    del where, codes  # the largest arrays here on a big corpus
+    keys, counts = np.unique(occurrences, return_counts=True)
+    del occurrences
+    feature_codes, rows = np.divmod(keys, papers)
+    new = np.ones(len(keys), dtype=bool)
+    new[1:] = feature_codes[1:] != feature_codes[:-1]
+    features = feature_codes[new]
+    names = [_feature_name(code, words) for code in features.tolist()]
+    order = sorted(range(len(names)), key=names.__getitem__)
+    column = np.empty(len(names), dtype=np.int64)
+    column[order] = np.arange(len(names))
+    full = _frequencies(rows, column[np.cumsum(new) - 1], counts, (papers, len(names)))
+    title_keys, title_counts = np.unique(title_occurrences, return_counts=True)
+    title_codes, title_rows = np.divmod(title_keys, papers)
+    title_columns = column[np.searchsorted(features, title_codes)]
+    titles = _frequencies(title_rows, title_columns, title_counts, (papers, len(names)))
+    return full, titles, np.array([names[i] for i in order], dtype=object)
 
 
-def _count_chunk(texts: list[tuple[str, str]]) -> tuple[sp.csr_matrix, list[str]]:
-    # Sublinear term frequency, 1 + ln(count); idf and the l2 norm are applied later, over
-    # the whole corpus (see _weigh).  Columns are the feature names in sorted order.
-    vocabulary: dict[str, int] = {}
-    indices: list[int] = []
-    counts: list[int] = []
-    indptr = [0]
-    for text in texts:
-        for feature, count in Counter(_paper_features(text)).items():
-            column = vocabulary.get(feature)
-            if column is None:
-                column = vocabulary[feature] = len(vocabulary)
-            indices.append(column)
-            counts.append(count)
-        indptr.append(len(indices))
-    names = sorted(vocabulary)
-    order = np.empty(len(names), dtype=np.int64)
-    order[[vocabulary[name] for name in names]] = np.arange(len(names))
-    data = 1.0 + np.log(np.array(counts, dtype=np.float64))
-    matrix = sp.csr_matrix(
-        (data.astype(np.float32), order[np.array(indices, dtype=np.int64)], np.array(indptr, dtype=np.int64)),
-        shape=(len(texts), len(names)),
-    )
-    return matrix, names
+def _frequencies(rows: np.ndarray, columns: np.ndarray, counts: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """CSR matrix (float32, sorted indices) of 1 + ln(count) at each (row, column)."""
+    data = (1.0 + np.log(counts.astype(np.float64))).astype(np.float32)
+    matrix = sp.csr_matrix((data, (rows, columns)), shape=shape)
+    matrix.sort_indices()
+    return matrix
 
 
-def _merge_counts(parts: list[tuple[sp.csr_matrix, list[str]]]) -> tuple[sp.csr_matrix, list[str]]:
-    names = sorted(set().union(*(part_names for _, part_names in parts)))
-    column = {name: i for i, name in enumerate(names)}
-    blocks = []
-    for counts, part_names in parts:
-        remap = np.array([column[name] for name in part_names], dtype=np.int64)
-        blocks.append(sp.csr_matrix((counts.data, remap[counts.indices], counts.indptr), shape=(counts.shape[0], len(names))))
-    return sp.csr_matrix(sp.vstack(blocks, format="csr")), names
-
-
-def _paper_features(text: tuple[str, str]) -> list[str]:
-    title = text_features(text[0])
-    return title + [_TITLE_MARK + feature for feature in title] + text_features(text[1])
-
-
-def _weigh(counts: sp.csr_matrix, names: list[str], options: RelatedOptions) -> tuple[sp.csr_matrix, np.ndarray]:
+def _weigh(
+    full: sp.csr_matrix, titles: sp.csr_matrix, vocabulary: np.ndarray, options: RelatedOptions
+) -> tuple[sp.csr_matrix, np.ndarray]:
     """Unit-length text vectors (full text plus the weighted title block) without the
     ubiquitous features, and the names of their columns."""
-    if not names:
-        return sp.csr_matrix(counts.shape, dtype=np.float32), np.array([], dtype=object)
-    marked = np.array([name.startswith(_TITLE_MARK) for name in names], dtype=bool)
-    plain = np.flatnonzero(~marked)
-    vocabulary = np.array(names, dtype=object)[plain]
-    position = {name: i for i, name in enumerate(vocabulary)}
-    title_position = np.array([position[names[i][len(_TITLE_MARK) :]] for i in np.flatnonzero(marked)], dtype=np.int64)
-    columns = counts.tocsc()
-    full = columns[:, plain].tocsr()
-    title = columns[:, np.flatnonzero(marked)].tocoo()
-    titles = sp.csr_matrix((title.data, (title.row, title_position[title.col])), shape=full.shape)
-    titles.sort_indices()
+    if not len(vocabulary):
+        return sp.csr_matrix(full.shape, dtype=np.float32), vocabulary
     df = np.bincount(full.indices, minlength=full.shape[1])
-    idf = sp.diags(_idf(df, counts.shape[0]))
+    idf = sp.diags(_idf(df, full.shape[0]))
     full = _l2_normalize(full @ idf)
     titles = _l2_normalize(titles @ idf)
     matrix = _l2_normalize(full + np.float32(options.title_weight) * titles)
@@ -450,24 +514,47 @@ class _TopicSets:
         self.sizes = np.array([len(ids) for ids in self.ids], dtype=np.float64)
         self.sets = [frozenset(ids) for ids in self.ids]
 
+    def common(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """|A & B| for each pair of papers."""
+        common = (self.masks[rows] & self.masks[cols]).view(np.uint8)
+        # The width is given, as reshape cannot infer it for no pairs at all.
+        return _BITS_SET[common].reshape(len(rows), 8 * self.masks.shape[1]).sum(axis=1, dtype=np.float64)
+
     def jaccard(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """|A & B| / |A | B| for each pair of papers; 0 where neither has topics."""
-        common = (self.masks[rows] & self.masks[cols]).view(np.uint8)
-        shared = _BITS_SET[common].reshape(len(rows), -1).sum(axis=1, dtype=np.float64)
+        shared = self.common(rows, cols)
         union = self.sizes[rows] + self.sizes[cols] - shared
         return np.divide(shared, union, out=np.zeros_like(shared), where=union > 0)
 
-    def shared(self, row: int, col: int) -> tuple[str, ...]:
-        """Topics of paper *row* also on paper *col*, in *row*'s order."""
-        other = self.sets[col]
-        return tuple([t for t in self.ids[row] if t in other])
+    def shared(self, rows: np.ndarray, cols: np.ndarray) -> list[tuple[str, ...]]:
+        """For each pair, the topics of paper *row* also on paper *col*, in *row*'s order."""
+        out: list[tuple[str, ...]] = [()] * len(rows)
+        ids, sets = self.ids, self.sets
+        # Equal tuples are one object: there are few distinct ones, and fewer objects kept
+        # is less for the garbage collector to visit.
+        distinct: dict[tuple[str, ...], tuple[str, ...]] = {}
+        some = np.flatnonzero(self.common(rows, cols)) if self.any else np.zeros(0, dtype=np.int64)
+        for i, row, col in zip(some.tolist(), rows[some].tolist(), cols[some].tolist()):
+            other = sets[col]
+            shared = tuple([t for t in ids[row] if t in other])
+            out[i] = distinct.setdefault(shared, shared)
+        return out
 
 
 _Block = tuple[np.ndarray, np.ndarray, np.ndarray, list[tuple[str, ...]]]
+# Pairs of papers and their text similarity: rows, columns, float32 similarities.
+_Pairs = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
 class _Ranker:
-    """Best pairs of each row and their shared terms, one block of rows at a time."""
+    """Best pairs of each row and their shared terms.
+
+    Candidates are the nonzeros of sparse block products of the vectors with themselves.
+    A score is at most its text similarity times the largest topic boost, so pairs whose
+    text similarity is too low for that are dropped before any other work.  Similarity is
+    symmetric (each product adds the same terms in the same order either way round), so
+    each pair is computed once, in the row of its first paper.
+    """
 
     def __init__(
         self,
@@ -477,86 +564,150 @@ class _Ranker:
         topic_weight: float,
         options: RelatedOptions,
     ) -> None:
-        self.matrix = matrix
-        self.vocabulary = vocabulary
+        # A column found in one paper only adds to no product of two papers, so products
+        # (and shared terms) leave it out; every other sum keeps its terms and their order.
+        shared = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]) > 1)
+        self.matrix = sp.csr_matrix(matrix[:, shared])
+        self.matrix.sort_indices()
+        self.vocabulary = vocabulary[shared]
         self.topics = topics
         self.topic_weight = topic_weight
         self.options = options
         self.transposed: sp.csr_matrix | None = None
+        # The lowest score a pair may have: down to weak_score for short lists.
+        self.lowest = min(options.min_score, options.weak_score) if options.min_count else options.min_score
+        # Text similarities that may reach min_score (and lowest) with the largest topic
+        # boost, less half a rounding unit.
+        self.strong = np.float32(options.min_score / (1.0 + topic_weight) - 0.001)
+        self.weak = np.float32(self.lowest / (1.0 + topic_weight) - 0.001)
+        # Pairs this similar are sure to be strong whatever the topics: a row with
+        # min_count of them never needs weak pairs, which keeps the candidates few.
+        self.sure = np.float32(options.min_score + 0.0005)
 
-    def run(self, processes: int) -> Iterator[_Block]:
-        """Every block in row order, computed here or by *processes* workers."""
+    def run(self, processes: int) -> _Block:
+        """(row, column, score, shared terms) of the pairs kept, sorted by row, then score
+        descending, then column (papers are in id order, so ties go by id); the products
+        are computed here or by *processes* workers."""
         n = self.matrix.shape[0]
         step = max(1, min(self.options.chunk_size, _MAX_BLOCK_CELLS // n))
         starts = range(0, n, step)
         if processes <= 1:
-            yield from (self.block(start, step) for start in starts)
-            return
-        with fork_pool(processes, _start_worker, (self,)) as pool:
-            yield from pool.map(_worker_block, starts, [step] * len(starts), chunksize=4)
+            blocks = [self.block(start, step) for start in starts]
+        else:
+            with fork_pool(processes, _start_worker, (self,)) as pool:
+                # Earlier blocks are larger (they reach all later rows): one at a time.
+                blocks = list(pool.map(_worker_block, starts, [step] * len(starts)))
+        # Pairs (row < column) in row order, and where each column's pairs are.
+        rows, cols, sims = (np.concatenate(parts) for parts in zip(*blocks))
+        del blocks
+        by_col = np.argsort(cols, kind="stable")
+        sorted_cols = cols[by_col]
+        short = np.zeros(n, dtype=bool)
+        if self.lowest < self.options.min_score:
+            # Rows with fewer than min_count sure pairs may fill their lists with weak
+            # pairs: all their pairs down to the weak bound are candidates.
+            sure = sims >= self.sure
+            sure_pairs = np.bincount(rows[sure], minlength=n) + np.bincount(cols[sure], minlength=n)
+            short = sure_pairs < self.options.min_count
+        kept = []
+        for start in starts:
+            # The candidates of these rows: their pairs with later rows, and those of
+            # earlier rows with them, turned round.
+            first, last = np.searchsorted(rows, [start, start + step])
+            turned = by_col[slice(*np.searchsorted(sorted_cols, [start, start + step]))]
+            pair_rows = np.concatenate([rows[first:last], cols[turned]]).astype(np.int64)
+            pair_cols = np.concatenate([cols[first:last], rows[turned]]).astype(np.int64)
+            pair_sims = np.concatenate([sims[first:last], sims[turned]])
+            candidate = (pair_sims >= self.strong) & ~short[pair_rows]
+            parts = [(pair_rows[candidate], pair_cols[candidate], pair_sims[candidate])]
+            weak = np.flatnonzero(short[start : start + step]) + start
+            if len(weak):
+                parts.append(self.weak_pairs(weak))
+            kept.append(self.rank(*(np.concatenate(arrays) for arrays in zip(*parts))))
+        rows, cols, scores = (np.concatenate(arrays) for arrays in zip(*kept))
+        return rows, cols, scores, self.shared_terms(rows, cols)
 
-    def block(self, start: int, step: int) -> _Block:
-        """(row, column, score, shared terms) of the pairs kept for rows start..start+step,
-        sorted by row, then score descending, then column (papers are in id order, so ties
-        go by id).
-
-        Candidates are the nonzeros of a sparse block product.  A score is at most its text
-        similarity times the largest topic boost, so pairs whose text similarity is too low
-        for that are dropped before any other work.
-        """
+    def block(self, start: int, step: int) -> _Pairs:
+        """The pairs (row, column > row) with rows start..start+step whose similarity may
+        make a link: above the strong bound, or above the sure bound (counted to find the
+        rows that need weak pairs)."""
         if self.transposed is None:
             self.transposed = self.matrix.T.tocsr()
-        options = self.options
-        product = self.matrix[start : start + step] @ self.transposed
-        # The largest possible topic boost, and half a rounding unit, below min_score.
-        lowest = min(options.min_score, options.weak_score) if options.min_count else options.min_score
-        floor = lowest / (1.0 + self.topic_weight) - 0.001
-        strong_floor = options.min_score / (1.0 + self.topic_weight) - 0.001
-        candidate = product.data >= np.float32(strong_floor)
-        if lowest < options.min_score:
-            # Weak candidates matter only for rows that may end up with fewer than min_count
-            # strong pairs; a row with enough sure ones (and itself) skips them, which keeps
-            # the sort below small on large corpora.
-            row_of = np.repeat(np.arange(product.shape[0]), np.diff(product.indptr))
-            sure = np.bincount(row_of[product.data >= np.float32(options.min_score + 0.0005)],
-                               minlength=product.shape[0])
-            short = sure < options.min_count + 1
-            candidate |= (product.data >= np.float32(floor)) & short[row_of]
-        hits = np.flatnonzero(candidate)
+        product = self.matrix[start : start + step] @ self.transposed[:, start:]
+        hits = np.flatnonzero(product.data >= min(self.strong, self.sure))
         rows = np.searchsorted(product.indptr, hits, side="right") - 1 + start
+        cols = product.indices[hits] + start
+        upper = cols > rows
+        # 32-bit ids halve the memory of the pairs kept for ranking (never 2**31 papers).
+        return rows[upper].astype(np.int32), cols[upper].astype(np.int32), product.data[hits[upper]]
+
+    def weak_pairs(self, rows: np.ndarray) -> _Pairs:
+        """Every pair of the given rows with a similarity above the weak bound."""
+        if self.transposed is None:
+            self.transposed = self.matrix.T.tocsr()
+        product = self.matrix[rows] @ self.transposed
+        hits = np.flatnonzero(product.data >= self.weak)
+        pair_rows = rows[np.searchsorted(product.indptr, hits, side="right") - 1]
         cols = product.indices[hits].astype(np.int64)
-        scores = product.data[hits].astype(np.float64)
+        other = cols != pair_rows
+        return pair_rows[other], cols[other], product.data[hits[other]]
+
+    def rank(self, rows: np.ndarray, cols: np.ndarray, sims: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The best candidates of each row, with their scores, in the order of :meth:`run`."""
+        options = self.options
+        scores = sims.astype(np.float64)
         if self.topic_weight:
             boost = 1.0 + self.topic_weight * self.topics.jaccard(rows, cols)
             scores = np.minimum(1.0, scores * boost)
         # Round before ranking, so that scores shown as equal are ranked as ties (by id).
         scores = np.round(scores, 3)
-        keep = (scores >= lowest) & (rows != cols)
+        keep = scores >= self.lowest
         rows, cols, scores = rows[keep], cols[keep], scores[keep]
-        order = np.lexsort((cols, -scores, rows))
-        rows, cols, scores = rows[order], cols[order], scores[order]
+        # Sort by one int64 key, (row, score descending, column): scores are now multiples
+        # of 0.001, so their thousandths order them exactly.
+        levels = np.rint(scores * 1000).astype(np.int64)
+        if len(levels):
+            span = levels.max() - levels.min() + 1
+            n = self.matrix.shape[0]
+            order = np.argsort((rows * span + (levels.max() - levels)) * n + cols)
+            rows, cols, scores = rows[order], cols[order], scores[order]
         rank = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left")
         # Strong pairs come first in each row; weaker ones only fill a short list up to
         # min_count, so that no paper is a dead end.
         best = (rank < options.k) & ((scores >= options.min_score) | (rank < options.min_count))
-        rows, cols, scores = rows[best], cols[best], scores[best]
-        return rows, cols, scores, self.shared_terms(rows, cols)
+        return rows[best], cols[best], scores[best]
 
     def shared_terms(self, rows: np.ndarray, cols: np.ndarray) -> list[tuple[str, ...]]:
         """For each pair, the terms contributing most to its text similarity, best first."""
         if len(rows) == 0:
             return []
-        products = self.matrix[rows].multiply(self.matrix[cols]).tocsr()
+        # A pair listed both ways round shares the same terms: each is worked out once, a
+        # bounded number at a time.
+        n = self.matrix.shape[0]
+        pairs, which = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols), return_inverse=True)
+        first, second = np.divmod(pairs, n)
+        terms: list[tuple[str, ...]] = []
+        for start in range(0, len(pairs), _TERM_PAIRS):
+            terms += self.top_terms(first[start : start + _TERM_PAIRS], second[start : start + _TERM_PAIRS])
+        return [terms[i] for i in which.tolist()]
+
+    def top_terms(self, first: np.ndarray, second: np.ndarray) -> list[tuple[str, ...]]:
+        """The readable shared terms of each pair (first, second)."""
+        products = self.matrix[first].multiply(self.matrix[second]).tocsr()
         products.eliminate_zeros()
-        pair = np.repeat(np.arange(len(rows)), np.diff(products.indptr))
-        # Largest contribution first, ties by term (columns are in alphabetical order).
-        order = np.lexsort((products.indices, -products.data, pair))
+        products.sort_indices()
+        pair = np.repeat(np.arange(len(first)), np.diff(products.indptr))
+        # Largest contribution first, ties by term: a stable sort by pair, then contribution
+        # descending (the bits of a positive float32 order it as an integer), keeps the
+        # alphabetical order of the columns among equal contributions.
+        descending = np.int64(np.iinfo(np.int32).max) - products.data.view(np.int32)
+        order = np.argsort((pair << 31) + descending, kind="stable")
         # Two candidates per shown term are plenty (some are skipped or joined).
         rank = np.arange(len(order)) - products.indptr[pair]
         order = order[rank < 2 * MAX_SHARED_TERMS]
         terms = self.vocabulary[products.indices[order]].tolist()
-        bounds = np.searchsorted(pair[order], np.arange(len(rows) + 1))
-        return [_readable_terms(terms[bounds[i] : bounds[i + 1]]) for i in range(len(rows))]
+        bounds = np.searchsorted(pair[order], np.arange(len(first) + 1)).tolist()
+        return [_readable_terms(terms[start:end]) for start, end in zip(bounds, bounds[1:])]
 
 
 # The ranker of a worker process, set once when the worker starts.
@@ -568,7 +719,7 @@ def _start_worker(ranker: _Ranker) -> None:
     _WORKER_RANKER = ranker
 
 
-def _worker_block(start: int, step: int) -> _Block:
+def _worker_block(start: int, step: int) -> _Pairs:
     assert _WORKER_RANKER is not None
     return _WORKER_RANKER.block(start, step)
 
@@ -579,22 +730,29 @@ def _readable_terms(ranked: list[str]) -> tuple[str, ...]:
     chosen: list[list[str]] = []
     covered: set[str] = set()
     for term in ranked:
-        words = term.split()
-        if set(words) - {"of"} <= covered:
+        words, said = _term_words(term)
+        if said <= covered:
             continue  # "merging" adds nothing once "model merging" is shown
-        for phrase in chosen:
-            if len(words) > 1 and words[0] == phrase[-1]:
+        for phrase in chosen if len(words) > 1 else ():  # only a phrase joins another
+            if words[0] == phrase[-1]:
                 phrase.extend(words[1:])
                 break
-            if len(words) > 1 and words[-1] == phrase[0]:
+            if words[-1] == phrase[0]:
                 phrase[:0] = words[:-1]
                 break
         else:
             if len(chosen) == MAX_SHARED_TERMS:
                 break
-            chosen.append(words)
+            chosen.append(list(words))
         covered.update(words)
-    return tuple(" ".join(phrase) for phrase in chosen)
+    return tuple([" ".join(phrase) for phrase in chosen])
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _term_words(term: str) -> tuple[tuple[str, ...], frozenset[str]]:
+    """The words of *term*, and those that say something (all but a joining "of")."""
+    words = tuple(term.split())
+    return words, frozenset(words) - {"of"}
 
 
 # --- cache -----------------------------------------------------------------------------
@@ -630,10 +788,17 @@ _VECTOR_CACHE = _ResultCache(size=1)
 
 
 def _cache_key(ordered: list[Paper], options: RelatedOptions) -> str:
-    digest = hashlib.sha256()
-    digest.update(json.dumps(asdict(options), sort_keys=True).encode())
+    fields: list[str] = []
     for p in ordered:
-        record = [p.id, p.title, p.abstract, list(p.topic_ids), bool(p.hidden)]
-        digest.update(json.dumps(record, ensure_ascii=False).encode())
-        digest.update(b"\n")
+        topics = p.topic_ids
+        fields += (p.id, p.title, p.abstract, str(len(topics)), *topics, "1" if p.hidden else "0")
+    return _digest(asdict(options), fields)
+
+
+def _digest(settings: object, fields: list[str]) -> str:
+    """SHA-256 of *settings* (as JSON) and of the strings *fields*, whose lengths are hashed
+    too, so that no two different lists of fields hash the same text."""
+    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    digest.update(json.dumps([len(field) for field in fields]).encode())
+    digest.update("".join(fields).encode())
     return digest.hexdigest()

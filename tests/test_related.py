@@ -12,6 +12,7 @@ import os
 import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
@@ -380,6 +381,51 @@ def test_ties_are_broken_by_id():
     assert len({r.score for r in by_id["twin-d"].related}) == 1
 
 
+@pytest.mark.parametrize("options", [RelatedOptions(), RelatedOptions(min_score=0.3, min_count=8)])
+def test_lists_are_those_of_a_direct_computation(options):
+    """Every pair scored from the full similarity matrix and ranked by the rules, without
+    blocks, without computing each pair once only and without leaving out the columns of
+    one paper: the same lists and scores (the second options fill many short lists)."""
+    papers = real_papers()
+    with_topics(papers)
+    compute_related(papers, options)
+    vectors = text_vectors(papers, options)
+    similarity = (vectors @ vectors.T).toarray()
+    topics = [set(p.topic_ids) for p in papers]
+    topic_weight = options.topic_weight if any(topics) else 0.0
+    lowest = min(options.min_score, options.weak_score)
+    for i, p in enumerate(papers):
+        scored = []
+        for j, q in enumerate(papers):
+            if j == i or similarity[i, j] == 0:
+                continue
+            union = len(topics[i] | topics[j])
+            jaccard = len(topics[i] & topics[j]) / union if union else 0.0
+            score = float(np.round(min(1.0, float(similarity[i, j]) * (1.0 + topic_weight * jaccard)), 3))
+            if score >= lowest:
+                scored.append((-score, q.id))
+        scored.sort()
+        expected = [
+            (pid, -negative)
+            for rank, (negative, pid) in enumerate(scored)
+            if rank < options.k and (-negative >= options.min_score or rank < options.min_count)
+        ]
+        assert [(r.id, r.score) for r in p.related] == expected, p.id
+
+
+def test_counts_are_those_of_text_features():
+    """Features are counted for the whole corpus at once: the same as text_features of each
+    title and abstract, for the full text and for the title block."""
+    papers = real_papers()
+    full, titles, names = related_module._count_features([(p.title, p.abstract) for p in papers])
+    assert list(names) == sorted(names)
+    for row, p in enumerate(papers):
+        in_title = Counter(text_features(p.title))
+        for matrix, counts in ((full, in_title + Counter(text_features(p.abstract))), (titles, in_title)):
+            got = {names[column]: value for column, value in zip(matrix[row].indices, matrix[row].data)}
+            assert got == {feature: np.float32(1.0 + np.log(count)) for feature, count in counts.items()}
+
+
 # --- block-wise computation, workers, cache -------------------------------------------------
 
 
@@ -506,3 +552,13 @@ def test_texts_without_features_give_empty_lists():
     alone = paper("alone", "Model merging", "Merging models.")
     compute_related([alone])
     assert alone.related == []
+
+
+def test_papers_with_topics_but_no_pair_to_score_get_empty_lists():
+    # Topics are known, but no two papers share a word: no pair is scored at all.
+    papers = [
+        paper("a", "Quantum annealing schedules", "Annealing hardware.", topics=("physics",)),
+        paper("b", "Protein folding kinetics", "Folding enzymes.", topics=("biology",)),
+    ]
+    compute_related(papers, RelatedOptions(min_count=0))
+    assert [(p.related, p.backlinks) for p in papers] == [([], []), ([], [])]
