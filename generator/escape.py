@@ -27,25 +27,65 @@ from .cleaning import strip_invisible
 # Markdown syntax (emphasis, links, code, headings, tables, attribute lists, footnotes,
 # math, abbreviations, emoji shortcodes), Jinja delimiters and HTML specials.
 _SPECIAL = set("\\`*_{}[]<>#|~^$&\"':=+")
-_TABLE = {ord(c): f"&#{ord(c)};" for c in _SPECIAL}
-_TABLE.update({ord("&"): "&amp;", ord("<"): "&lt;", ord(">"): "&gt;", ord('"'): "&quot;"})
+_TABLE = {c: f"&#{ord(c)};" for c in _SPECIAL}
+_TABLE.update({"&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;"})
+# Replaced one after the other, these give what replacing all at once would: "&" and "#"
+# come first, and no replacement brings in a character replaced after it.  (str.translate
+# does it at once, but slowly: a text with any of these leaves its fast path.)
+_REPLACEMENTS = [("&", _TABLE["&"]), ("#", _TABLE["#"])] + sorted((c, r) for c, r in _TABLE.items() if c not in "&#")
 # At the start of a line, these would begin a list, a quote or a rule.
 _LINE_START = re.compile(r"^(\d+)([.)])|^(-)")
 
 
+# Longer than this, a text is an abstract or a note, shown on one page only: not worth a
+# place among the short texts that pages show over and over.
+_CACHED_LENGTH = 400
+
+
 def text(value: object) -> Markup:
     """*value* as one line of literal text, safe in Markdown, HTML text and attributes."""
-    return _text(str(value))
+    s = str(value)
+    return _text(s) if len(s) <= _CACHED_LENGTH else _escape_text(s)
 
 
-# A title is shown on its own page and in the lists of every paper related to it: escape
-# each distinct text once per process.
-@functools.lru_cache(maxsize=1 << 16)
-def _text(value: str) -> Markup:
-    s = " ".join(strip_invisible(value).split())
-    s = s.translate(_TABLE)
-    s = _LINE_START.sub(lambda m: (m.group(1) + f"&#{ord(m.group(2))};") if m.group(1) else "&#45;", s)
+def _escape_text(value: str) -> Markup:
+    """:func:`text` of a string, without the cache."""
+    if _is_folded(value):
+        s = value
+    else:
+        s = " ".join(strip_invisible(value).split())
+    for special, replacement in _REPLACEMENTS:
+        if special in s:
+            s = s.replace(special, replacement)
+    if s[:1] == "-" or s[:1].isdecimal():  # the only ways _LINE_START can match
+        s = _LINE_START.sub(lambda m: (m.group(1) + f"&#{ord(m.group(2))};") if m.group(1) else "&#45;", s)
     return Markup(s)
+
+
+# A title is shown on its own page and in the lists of every paper related to it, a topic
+# name on every page of its papers: escape each distinct text once per process.
+_text = functools.lru_cache(maxsize=1 << 16)(_escape_text)
+
+
+def _is_folded(value: str) -> bool:
+    """Whether *value* is printable ASCII with single spaces between words and none at the
+    ends: nothing to strip or fold.  Titles and abstracts are cleaned that way when read,
+    and checking is much quicker than stripping and folding a long abstract again."""
+    return value.isascii() and value.isprintable() and "  " not in value and value[:1] != " " and value[-1:] != " "
+
+
+_NUMBERS: dict[str, Markup] = {}
+
+
+def number(value: float, spec: str) -> Markup:
+    """*value* formatted with *spec* (``".2f"``): digits, a sign and a point are safe
+    anywhere.  Pages print the same few numbers over and over (similarity scores, the
+    coordinates of graphs), so each distinct one is made once."""
+    formatted = format(value, spec)
+    safe = _NUMBERS.get(formatted)
+    if safe is None:
+        safe = _NUMBERS[formatted] = Markup(formatted)
+    return safe
 
 
 def front_matter(value: object) -> Markup:

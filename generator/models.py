@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from .diagnostics import Location
+from .urls import listing_url, paper_url, topic_url
 
 
 @dataclass
@@ -45,8 +46,6 @@ class Listing:
     @property
     def url(self) -> str:
         """Site-relative URL of the listing page."""
-        from .urls import listing_url
-
         return listing_url(self.id)
 
 
@@ -117,8 +116,6 @@ class Paper:
     @property
     def url(self) -> str:
         """Site-relative URL of the paper page."""
-        from .urls import paper_url
-
         return paper_url(self.id)
 
     @property
@@ -142,8 +139,6 @@ class Topic:
     @property
     def url(self) -> str:
         """Site-relative URL of the topic page."""
-        from .urls import topic_url
-
         return topic_url(self.id)
 
 

@@ -9,6 +9,7 @@ relative links to the source files (``../topics/x.md``) so that MkDocs validates
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import traceback
 from pathlib import Path
 from typing import Any
@@ -22,12 +23,18 @@ from .diagnostics import ContentError, Diagnostic, Location, display_path
 from .cleaning import first_sentence
 
 
+# Small whole numbers (list positions, counts) are printed over and over.
+_SMALL_NUMBERS = [Markup(str(n)) for n in range(1000)]
+
+
 def _finalize(value: Any) -> Any:
     kind = type(value)
     if kind is Markup:  # the common case first: this runs for every {{ }} of every page
         return value
     if kind is str:
         return escape.text(value)
+    if kind is int and 0 <= value < len(_SMALL_NUMBERS):
+        return _SMALL_NUMBERS[value]
     if isinstance(value, Markup):
         return value
     if value is None:
@@ -39,10 +46,15 @@ def _finalize(value: Any) -> Any:
     return escape.text(value)
 
 
+def page_link(page_src: str, target_src: str) -> Markup:
+    """Relative Markdown link target from the page at *page_src* to another source page."""
+    return Markup(urls.relative_link(page_src, target_src))
+
+
 @jinja2.pass_context
 def _link(ctx: jinja2.runtime.Context, target_src: str) -> Markup:
     """Relative Markdown link target from the page being rendered to another source page."""
-    return Markup(urls.relative_link(ctx["page_src"], target_src))
+    return page_link(ctx["page_src"], target_src)
 
 
 @jinja2.pass_context
@@ -51,6 +63,8 @@ def _site_url(ctx: jinja2.runtime.Context, path: str) -> Markup:
     return Markup(escape.url_path(urls.relative_url(ctx["page_src"], path)))
 
 
+# Pages show the same few hundred days over and over, and strftime is slow.
+@functools.lru_cache(maxsize=4096)
 def format_date(value: dt.date | None, style: str = "long") -> Markup:
     """``Oct 2, 2023`` (long) or ``2023-10`` (month); empty for None."""
     if value is None:
@@ -69,16 +83,28 @@ def _plural(n: int, word: str, plural: str | None = None) -> Markup:
 
 
 def _query(value: str) -> Markup:
-    return Markup(escape.url("https://x/?q=" + quote_plus(str(value)))[len("https://x/?q="):])
+    # quote_plus leaves only letters, digits, "_.-~", "+" and %XX escapes: safe in a URL
+    # and in Markdown as they are.
+    return Markup(quote_plus(str(value)))
 
 
-def _score(value: float) -> Markup:
-    return Markup(f"{value:.2f}")
+def format_score(value: float) -> Markup:
+    """A similarity score with two decimals."""
+    return escape.number(value, ".2f")
+
+
+class _Environment(jinja2.Environment):
+    """The Jinja environment with plain-dict globals for the templates."""
+
+    def make_globals(self, d: Any) -> dict[str, Any]:
+        # The globals are set once, before any template is loaded: a plain dict is much
+        # quicker than Jinja's live ChainMap to copy into the context of every page.
+        return {**self.globals, **(d or {})}
 
 
 def make_environment(templates_dir: Path) -> jinja2.Environment:
     """The Jinja environment for the Markdown templates in *templates_dir*."""
-    env = jinja2.Environment(
+    env = _Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir)),
         # A new environment is made for every build, so templates are re-read then; no
         # need to stat each template file again for every page.
@@ -98,7 +124,7 @@ def make_environment(templates_dir: Path) -> jinja2.Environment:
         date=format_date,
         plural=_plural,
         query=_query,
-        score=_score,
+        score=format_score,
         summary=lambda s: first_sentence(str(s)),
         note=escape.markdown_note,
         html=escape.html,

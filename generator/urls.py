@@ -80,7 +80,20 @@ def relative_link(from_src: str, to_src: str) -> str:
 def relative_url(from_src: str, to_path: str) -> str:
     """A link from the *rendered* page of ``from_src`` to a site path (for raw HTML and non-page files)."""
     base = src_to_url(from_src)
-    rel = posixpath.relpath(to_path or ".", base or ".")
+    rel = _relpath(to_path or ".", base or ".")
     if to_path.endswith("/") and not rel.endswith("/"):
         rel += "/"
     return rel
+
+
+def _relpath(path: str, start: str) -> str:
+    """``posixpath.relpath(path, start)``, without its cost for the clean relative paths of
+    the site (the map links to every paper)."""
+    parts = [part for part in path.split("/") if part]
+    start_parts = [part for part in start.split("/") if part]
+    if not path or path.startswith("/") or start.startswith("/") or {".", ".."} & {*parts, *start_parts}:
+        return posixpath.relpath(path, start)
+    common = 0
+    while common < len(parts) and common < len(start_parts) and parts[common] == start_parts[common]:
+        common += 1
+    return "/".join([".."] * (len(start_parts) - common) + parts[common:]) or "."

@@ -8,18 +8,20 @@ templates stay about layout.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 
 import numpy as np
 from collections import Counter
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from markupsafe import Markup
 
-from .models import Listing, Paper, Related, Topic, TopicTag
-from .render import format_date
-from . import exports
+from .cleaning import first_sentence
+from .models import Listing, Paper, Related, Topic
+from .render import format_date, format_score, page_link
+from . import escape, exports, urls
 from .topics import cooccurring
 
 MAP_COLOURS = 10  # distinct dot colours; more are hard to tell apart
@@ -33,9 +35,48 @@ FIELD_LABELS = {
 }
 
 
+_NO_LINK = Markup("")
+
+
 def _coord(value: float) -> Markup:
     """An SVG coordinate, formatted once here rather than by the template for every use."""
-    return Markup(f"{value:.1f}")
+    return escape.number(value, ".1f")
+
+
+@functools.lru_cache(maxsize=None)
+def _around(k: int) -> list[tuple[float, float]]:
+    """Cosine and sine of the directions of *k* nodes evenly around a centre, the first
+    straight up (the same few for every graph)."""
+    out = []
+    for i in range(k):
+        angle = -math.pi / 2 + 2 * math.pi * i / k
+        out.append((math.cos(angle), math.sin(angle)))
+    return out
+
+
+_DENSEST_BLOCK = 256  # points compared with their neighbours at a time
+
+
+def _densest(pts: np.ndarray, radius: float) -> int:
+    """The index of the point with the most points (itself too) closer than *radius*, the
+    first one on a tie.
+
+    Points are compared in blocks along x, each with the points not further than *radius*
+    (and a margin for rounding) away in x: the others cannot be near, and a topic's 2,000
+    points need not make a 2,000 x 2,000 table."""
+    order = np.argsort(pts[:, 0], kind="stable")
+    by_x = pts[order]
+    xs = by_x[:, 0]
+    lo = np.searchsorted(xs, xs - (radius + 1.0), side="left")
+    hi = np.searchsorted(xs, xs + (radius + 1.0), side="right")
+    ys = by_x[:, 1]
+    counts = np.empty(len(pts), dtype=np.int64)
+    for start in range(0, len(pts), _DENSEST_BLOCK):
+        end = min(start + _DENSEST_BLOCK, len(pts))
+        dx = xs[start:end, None] - xs[None, lo[start]:hi[end - 1]]
+        dy = ys[start:end, None] - ys[None, lo[start]:hi[end - 1]]
+        counts[order[start:end]] = (dx * dx + dy * dy < radius**2).sum(1)
+    return int(np.argmax(counts))
 
 
 def newest_first(p: Paper) -> tuple:
@@ -43,24 +84,101 @@ def newest_first(p: Paper) -> tuple:
     return (p.date is None, -(p.date.toordinal() if p.date else 0), -(p.upvotes or 0), p.title.lower(), p.id)
 
 
+# Pages show the same papers, topics and listings over and over: the view escapes their
+# texts and works out their links once per build, and templates print the results.  A link
+# is relative, so it is worked out for the pages of one folder: from ``topics/a.md`` to a
+# paper it reads the same as from ``topics/b.md``.
+
+
+class PaperRow(NamedTuple):
+    """A paper as lists show it, for the pages of one folder."""
+
+    title: Markup
+    link: Markup
+    note: bool
+    status: Markup | None  # None without a reading status
+    meta: Markup | None  # date, authors, upvotes; None when nothing is known
+    summary: Markup | None  # first sentence of the abstract; None without an abstract
+
+
+class Named(NamedTuple):
+    """A topic or listing as pages of one folder link to it."""
+
+    name: Markup
+    link: Markup
+
+
+class TopicChip(NamedTuple):
+    """A topic of a paper, for the chips of its page."""
+
+    name: Markup
+    link: Markup
+    reason: str  # why the paper has the topic
+    manual: bool
+
+
+class RelatedRow(NamedTuple):
+    """One entry of a paper page's related list."""
+
+    n: int  # its number, also shown in the graph
+    title: Markup
+    link: Markup
+    score: Markup
+    weak_start: bool  # the first weak one of a run: the list introduces it
+    why: bool
+    topics: Markup | None  # names of the shared topics; None without any
+    terms: Markup | None  # the shared terms; None without any
+
+
+class GraphNode(NamedTuple):
+    """A paper in a neighbourhood graph."""
+
+    n: int  # 0 for the paper of the page, else its number in the related list
+    x: Markup
+    y: Markup
+    title: Markup
+    href: Markup  # its page from the page of the graph; empty for the paper of the page
+
+
+class PaperLink(NamedTuple):
+    """A paper as the pages of other papers show it.
+
+    Paper pages all sit in ``papers/``, so a paper looks the same from each of them."""
+
+    id: str
+    title: Markup
+    link: Markup  # its source page, for Markdown links
+    href: Markup  # its rendered page, for the links of the neighbourhood graph
+    related: tuple[str, ...]  # ids of its related papers, for the edges of the graph
+
+
+class Graph(NamedTuple):
+    """A paper's neighbourhood graph: nodes, and edges as (x1, y1, x2, y2, touches the centre)."""
+
+    nodes: list[GraphNode]
+    edges: list[tuple[Markup, Markup, Markup, Markup, bool]]
+
+
 @dataclass
 class PaperView:
     """What a paper page shows besides the paper itself."""
 
     meta: list[tuple[str, bool]]  # (text, set by hand) pieces of the metadata line
-    topics: list[tuple[Topic, TopicTag]]
-    listings: list[Listing]
-    related: list[tuple[Paper, Related]]
-    backlinks: list[Paper]
+    summary: str  # first sentence of the abstract
+    topics: list[TopicChip]
+    listings: list[Named]
+    related: list[RelatedRow]
+    backlinks: list[PaperLink]
     bibtex: str
-    graph: dict[str, Any] | None
+    graph: Graph | None
     status_label: str
     hand_fields: list[str]
     site: "SiteView"
 
-    def topic_names(self, ids: list[str]) -> str:
-        """Topic names for ids, joined for a sentence."""
-        return ", ".join(self.site.topic_name(t) for t in ids)
+
+def _folder(page_src: str) -> str:
+    """The folder of a source page: pages in one folder share their relative links."""
+    return page_src.rpartition("/")[0]
 
 
 class SiteView:
@@ -83,6 +201,11 @@ class SiteView:
             for t in p.topics:
                 self.by_topic.setdefault(t.topic, []).append(p)
         self._bibtex: dict[tuple[str, str], str] = {}
+        # Papers of each listing (the site order): every listing page needs its own.
+        self._by_listing: dict[str, list[Paper]] = {}
+        for p in self.visible:
+            for lid in dict.fromkeys(p.sources):
+                self._by_listing.setdefault(lid, []).append(p)
         # Topics with no papers still get a page (a maintainer may have just added them).
         self.topics: list[Topic] = list(taxonomy.topics)
         self.topic_by_id = {t.id: t for t in self.topics}
@@ -90,12 +213,20 @@ class SiteView:
         self.featured = sorted((p for p in self.visible if p.featured), key=newest_first)
         self.newest = sorted((p for p in self.visible if p.date), key=newest_first)[:10]
         self.positions: dict[str, tuple[float, float]] = {}
+        self._map_dots: dict[str, str] = {}
         self.layout_method = ""
         self.colour: dict[str, int] = {}
         self.primary: dict[str, str] = {}
         self.legend: list[tuple[Topic, int, int]] = []
         self.legend_other = 0
         self.most_upvoted = sorted((p for p in self.visible if p.upvotes), key=lambda p: (-(p.upvotes or 0), p.id))[:10]
+        self._summaries: dict[str, str] = {}
+        self._row_texts: dict[str, PaperRow] = {}
+        self._rows: dict[tuple[str, str], PaperRow] = {}
+        self._paper_links: dict[str, PaperLink] = {}
+        self._topic_name_lists: dict[tuple[str, ...], Markup] = {}
+        self._topic_links: dict[tuple[str, str], Named] = {}
+        self._listing_links: dict[tuple[str, str], Named] = {}
 
     # -- small helpers the templates call
 
@@ -118,6 +249,69 @@ class SiteView:
     def row_meta(self, p: Paper) -> str:
         """A short metadata line for a paper in a list: date, authors, upvotes."""
         return " · ".join(text for text, _ in self._meta(p, short=True))
+
+    def summary(self, p: Paper) -> str:
+        """The first sentence of a paper's abstract, for its page's description and its rows."""
+        s = self._summaries.get(p.id)
+        if s is None:
+            s = self._summaries[p.id] = first_sentence(str(p.abstract))
+        return s
+
+    def _texts(self, p: Paper) -> PaperRow:
+        """A paper's row with an empty link: the texts, the same on every page."""
+        texts = self._row_texts.get(p.id)
+        if texts is None:
+            meta = self.row_meta(p)
+            texts = self._row_texts[p.id] = PaperRow(
+                title=escape.text(p.title),
+                link=Markup(""),
+                note=bool(p.note),
+                status=escape.text(p.status) if p.status else None,
+                meta=escape.text(meta) if meta else None,
+                summary=escape.text(self.summary(p)) if p.abstract else None,
+            )
+        return texts
+
+    def rows(self, papers: list[Paper], page_src: str) -> list[PaperRow]:
+        """*papers* as a list on the page at *page_src* shows them."""
+        folder = _folder(page_src)
+        out = []
+        for p in papers:
+            row = self._rows.get((folder, p.id))
+            if row is None:
+                row = self._rows[folder, p.id] = self._texts(p)._replace(link=page_link(page_src, urls.paper_src(p.id)))
+            out.append(row)
+        return out
+
+    def paper_link(self, p: Paper) -> PaperLink:
+        """A paper as paper pages show it in their lists and graphs."""
+        link = self._paper_links.get(p.id)
+        if link is None:
+            src = urls.paper_src(p.id)
+            link = self._paper_links[p.id] = PaperLink(
+                # Links from any paper page read the same: work them out from its own.
+                p.id, self._texts(p).title, page_link(src, src),
+                # The rendered pages of papers are siblings.
+                escape.url_path("../" + p.id + "/"),
+                tuple(r.id for r in p.related),
+            )
+        return link
+
+    def topic_link(self, topic: Topic, page_src: str) -> Named:
+        """A topic's name and link as the page at *page_src* shows them."""
+        key = (_folder(page_src), topic.id)
+        named = self._topic_links.get(key)
+        if named is None:
+            named = self._topic_links[key] = Named(escape.text(topic.name), page_link(page_src, urls.topic_src(topic.id)))
+        return named
+
+    def listing_link(self, listing: Listing, page_src: str) -> Named:
+        """A listing's title and link as the page at *page_src* shows them."""
+        key = (_folder(page_src), listing.id)
+        named = self._listing_links.get(key)
+        if named is None:
+            named = self._listing_links[key] = Named(escape.text(listing.title), page_link(page_src, urls.listing_src(listing.id)))
+        return named
 
     @property
     def top_topics(self) -> list[Topic]:
@@ -164,15 +358,21 @@ class SiteView:
 
     def paper_view(self, p: Paper) -> PaperView:
         """The view of one paper page."""
-        tags = [(self.topic_by_id[t.topic], t) for t in p.topics if t.topic in self.topic_by_id]
-        related = [(self.by_id[r.id], r) for r in p.related if r.id in self.by_id]
-        backlinks = [self.by_id[b] for b in p.backlinks if b in self.by_id]
-        listings = [self.listing_by_id[s] for s in p.sources if s in self.listing_by_id]
+        src = urls.paper_src(p.id)
+        topics = []
+        for tag in p.topics:
+            if tag.topic in self.topic_by_id:
+                name, link = self.topic_link(self.topic_by_id[tag.topic], src)
+                topics.append(TopicChip(name, link, tag.reason, tag.manual))
+        related = [(self.paper_link(self.by_id[r.id]), r) for r in p.related if r.id in self.by_id]
+        backlinks = [self.paper_link(self.by_id[b]) for b in p.backlinks if b in self.by_id]
+        listings = [self.listing_link(self.listing_by_id[s], src) for s in p.sources if s in self.listing_by_id]
         return PaperView(
             meta=self._meta(p),
-            topics=tags,
+            summary=self.summary(p),
+            topics=topics,
             listings=listings,
-            related=related,
+            related=self._related_rows(related),
             backlinks=backlinks,
             bibtex=self.bibtex(p),
             graph=self.neighbourhood(p, related),
@@ -180,6 +380,28 @@ class SiteView:
             hand_fields=[FIELD_LABELS.get(f, f) for f in p.overridden if f in FIELD_LABELS],
             site=self,
         )
+
+    def _related_rows(self, related: list[tuple[PaperLink, Related]]) -> list[RelatedRow]:
+        rows = []
+        weak_before = False
+        for n, (other, rel) in enumerate(related, 1):
+            rows.append(RelatedRow(
+                n, other.title, other.link, format_score(rel.score),
+                rel.weak and not weak_before,  # the first weak one of a run
+                bool(rel.why),
+                self._topic_names(rel.shared_topics) if rel.shared_topics else None,
+                escape.text(", ".join(rel.shared_terms)) if rel.shared_terms else None,
+            ))
+            weak_before = rel.weak
+        return rows
+
+    def _topic_names(self, ids: list[str]) -> Markup:
+        """Names of topics for a sentence (the same few sets of topics come up again and again)."""
+        key = tuple(ids)
+        names = self._topic_name_lists.get(key)
+        if names is None:
+            names = self._topic_name_lists[key] = escape.text(", ".join(self.topic_name(t) for t in ids))
+        return names
 
     def topic_view(self, topic: Topic) -> dict[str, Any]:
         """The view of one topic page: its papers, sub-topics, co-occurring topics, listings."""
@@ -197,7 +419,7 @@ class SiteView:
     def listing_view(self, listing: Listing) -> dict[str, Any]:
         """The view of one listing page: its papers in listing order."""
         position = {entry.location: i for i, entry in enumerate(listing.entries)}
-        papers = [p for p in self.visible if listing.id in p.sources]
+        papers = list(self._by_listing.get(listing.id, []))
         first = {p.id: min((position[o] for o in p.origins if o in position), default=len(position)) for p in papers}
         papers.sort(key=lambda p: (first[p.id], p.id))
         return {"papers": papers, "shared": sum(1 for p in papers if len(p.sources) > 1)}
@@ -217,6 +439,7 @@ class SiteView:
         """Give the view the map positions of the visible papers."""
         self.positions = positions
         self.layout_method = method
+        self._map_dots = {}
         # Colours go to the topics that together cover the most papers (greedy set cover),
         # and each paper takes the colour of its best-ranked coloured topic: far fewer grey
         # dots than colouring by each paper's first topic alone.
@@ -247,18 +470,22 @@ class SiteView:
 
     def map_view(self) -> dict[str, Any]:
         """Dots, legend and cluster labels of the map page."""
-        dots = [(p, self.positions[p.id], self.colour_of(p)) for p in self.visible if p.id in self.positions]
+        dots = []
+        by_main_topic: dict[str | None, list[tuple[float, float]]] = {}  # positions
+        for p in self.visible:
+            pos = self.positions.get(p.id)
+            if pos is not None:
+                dots.append((p.url, pos[0], pos[1], self.colour_of(p), self._texts(p).title))
+                by_main_topic.setdefault(self.primary.get(p.id), []).append(pos)
         labels = []
         placed: list[tuple[float, float, float]] = []  # x, y, half width of labels so far
         for topic, colour, n in self.legend:
-            pts = np.array([self.positions[p.id] for p in self.visible
-                            if self.primary.get(p.id) == topic.id and p.id in self.positions][:MAP_LABEL_SAMPLE])
+            pts = np.array(by_main_topic.get(topic.id, [])[:MAP_LABEL_SAMPLE])
             if not len(pts):
                 continue
             # Label the densest spot of the topic (the dot with most same-topic dots nearby),
             # not its mean, which for a spread-out topic lands in the middle of the map.
-            near = ((pts[:, None, :] - pts[None, :, :]) ** 2).sum(-1) < 70.0**2
-            x, y = pts[int(np.argmax(near.sum(1)))]
+            x, y = pts[_densest(pts, 70.0)]
             half = 4.5 * len(topic.name)
             # Step down past labels already placed rather than printing over them.
             for _ in range(12):
@@ -267,46 +494,60 @@ class SiteView:
                 y += 19
             placed.append((float(x), float(y), half))
             labels.append((topic, round(float(x), 1), round(float(y) - 10, 1)))
+        main_topics = Counter(self.primary.get(p.id) for p in self.visible)
         return {
             "dots": dots,
             "labels": labels,
             "tooltips": len(dots) <= MAP_TOOLTIP_LIMIT,
             "method": self.layout_method,
-            "clusters": sorted(
-                ((t, sum(1 for p in self.visible if self.primary.get(p.id) == t.id)) for t in self.topics),
-                key=lambda tn: (-tn[1], tn[0].name.lower()),
-            ),
+            "clusters": sorted(((t, main_topics[t.id]) for t in self.topics), key=lambda tn: (-tn[1], tn[0].name.lower())),
         }
 
     def map_path(self, papers: list[Paper]) -> str:
         """SVG path data drawing one round dot per paper (``M x y h0`` segments)."""
-        return "".join(f"M{self.positions[p.id][0]:g} {self.positions[p.id][1]:g}h0" for p in papers if p.id in self.positions)
+        # A paper is drawn on the map of each of its topics and on the base map.
+        dots = self._map_dots
+        for p in papers:
+            if p.id not in dots and p.id in self.positions:
+                x, y = self.positions[p.id]
+                dots[p.id] = f"M{x:g} {y:g}h0"
+        return "".join([dots[p.id] for p in papers if p.id in dots])
 
-    def neighbourhood(self, p: Paper, related: list[tuple[Paper, Related]]) -> dict[str, Any] | None:
+    def neighbourhood(self, p: Paper, related: list[tuple[PaperLink, Related]]) -> Graph | None:
         """Nodes and edges of a paper's small neighbourhood graph: the paper at the centre,
         its related papers around it (closer when more similar), and the links among them."""
         if not related:
             return None
         cx, cy = 180.0, 120.0
-        nodes: list[tuple[Paper, Markup, Markup, int]] = [(p, _coord(cx), _coord(cy), 0)]
-        k = len(related)
-        for i, (other, rel) in enumerate(related):
-            angle = -math.pi / 2 + 2 * math.pi * i / k
+        xs = [_coord(cx)]
+        ys = [_coord(cy)]
+        for (other, rel), (cos, sin) in zip(related, _around(len(related))):
             r = 45 + (1 - min(max(rel.score, 0.0), 1.0)) * 60
-            nodes.append((other, _coord(cx + r * math.cos(angle) * 1.4), _coord(cy + r * math.sin(angle)), i + 1))
-        index = {node[0].id: node for node in nodes}
+            # Wider than high: x is stretched.
+            xs.append(_coord(cx + r * cos * 1.4))
+            ys.append(_coord(cy + r * sin))
+        neighbours = [self.paper_link(p)] + [other for other, _ in related]
+        nodes = [GraphNode(0, xs[0], ys[0], neighbours[0].title, _NO_LINK)]
+        nodes += [GraphNode(n, xs[n], ys[n], node.title, node.href) for n, node in enumerate(neighbours[1:], 1)]
+        # Papers are told apart by id: by the number of the last node of an id, should
+        # one come twice.
+        index = {node.id: n for n, node in enumerate(neighbours)}
+        number = [index[node.id] for node in neighbours]
+        centre = index[p.id]
+        size = len(neighbours)
         edges = []
-        seen: set[tuple[str, str]] = set()
-        for a in nodes:
-            for rel in a[0].related:
-                b = index.get(rel.id)
+        seen: set[int] = set()
+        for i, node in enumerate(neighbours):
+            a = number[i]
+            for other_id in node.related:
+                b = index.get(other_id)
                 if b is None:
                     continue
-                pair = (a[0].id, b[0].id) if a[0].id < b[0].id else (b[0].id, a[0].id)
+                pair = a * size + b if a < b else b * size + a
                 if pair not in seen:
                     seen.add(pair)
-                    edges.append((a, b, a[0].id == p.id or b[0].id == p.id))
-        return {"nodes": nodes, "edges": edges}
+                    edges.append((xs[i], ys[i], xs[b], ys[b], a == centre or b == centre))
+        return Graph(nodes, edges)
 
     def timeline_view(self) -> dict[str, Any]:
         """Dated papers grouped by year and month, newest first, then the undated ones."""

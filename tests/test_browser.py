@@ -290,7 +290,7 @@ def test_links_inside_svg_graphs_do_not_break_the_theme(open_tab, data):
     assert_clean(tab)
     if "svg-href" in tab.known:
         pytest.xfail("needs: xlink:href instead of href on <a> and <image> inside inline SVG "
-                     "(site_templates/partials/neighbourhood.md.j2 and the topic map); Material assigns "
+                     "(site_templates/paper.md.j2 and the topic map); Material assigns "
                      "el.href = el.href on every [href] element, SVG elements only have a getter, so it "
                      "throws: " + tab.known["svg-href"][0])
 
