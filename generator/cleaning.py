@@ -44,12 +44,15 @@ URL_RE = re.compile(r"~?(https?://[^\s<>\"'`{}|\\^]+)")
 _URL_TRAIL = ".,;:!?)]}'\"*"
 
 
-# Any of these may start a LaTeX leftover that clean_text resolves.
-_LATEX_HINT = re.compile(r"[\\$`{]|''|(?:" + _COLOURS + r")\{|rightarrow")
+# Every LaTeX leftover that clean_text resolves holds one of these (a colour group such as
+# "teal{" holds "{"); plain substring tests are much cheaper than one regular expression.
+_LATEX_MARKS = ("\\", "$", "`", "{", "''", "rightarrow")
 
 
 def strip_invisible(text: str) -> str:
     """NFC-normalised *text* without control characters, bidi overrides or zero-width spaces."""
+    if text.isascii() and text.isprintable():  # most text: NFC leaves it, nothing to remove
+        return text
     return _INVISIBLE.sub("", unicodedata.normalize("NFC", text))
 
 
@@ -61,9 +64,9 @@ def clean_text(text: str, name: str | None = None) -> str:
     ``\\ours`` that stood for it are replaced by it, or by "our method" when unknown.
     """
     text = strip_invisible(text)
-    if not _LATEX_HINT.search(text):
+    if not any(mark in text for mark in _LATEX_MARKS):
         # Most abstracts hold no LaTeX at all: skip the dozen substitutions below.
-        return " ".join(text.split())
+        return fold_spaces(text)
     text = _ESCAPED.sub(r"\1", text)
     text = text.replace("``", "“").replace("''", "”")
     text = re.sub(r"(?<![\w`])`(?=\w)([^`']*)'(?!\w)", r"‘\1’", text)
@@ -76,6 +79,17 @@ def clean_text(text: str, name: str | None = None) -> str:
     text = _MATH_RE.sub(lambda m: _math(m.group(1)), text)
     text = _BARE_ARROW.sub("→", text)
     text = _LEFTOVER_GROUP.sub(r"\1 (\2)", text)
+    return " ".join(text.split())
+
+
+def fold_spaces(text: str) -> str:
+    """*text* with each run of white space made one space and none at either end.
+
+    Most text already is: in printable ASCII the only white space is " ", so without a
+    double, leading or trailing one there is nothing to do, which is cheaper to see than
+    to split and join the text."""
+    if text.isascii() and text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text
     return " ".join(text.split())
 
 
@@ -109,7 +123,11 @@ def short_name(title: str) -> str | None:
 def find_urls(text: str) -> list[str]:
     """The http(s) URLs in *text*, in order, without duplicates, trailing punctuation or a leading ``~``."""
     out: list[str] = []
-    for m in URL_RE.finditer(text):
+    # Every match holds "://" at most 6 characters from its start: nothing before can match.
+    first = text.find("://")
+    if first < 0:
+        return out
+    for m in URL_RE.finditer(text, max(0, first - 6)):
         url = m.group(1)
         while url and url[-1] in _URL_TRAIL:
             # A closing bracket that belongs to the URL (balanced inside it) stays.

@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from .cleaning import fold_spaces
 from .diagnostics import Diagnostics, Location, did_you_mean, display_path
 from .models import Entry, Listing
 from .urls import slug
@@ -64,7 +65,7 @@ def read_text(path: Path) -> str:
 
 def _clean_line(line: str) -> str:
     # Tabs and runs of spaces inside a line are layout, not content.
-    return " ".join(line.split())
+    return fold_spaces(line)
 
 
 def _blocks(text: str) -> list[list[_Line]]:

@@ -8,11 +8,10 @@ spelling and two papers that say the same thing differently still look alike.
 
 from __future__ import annotations
 
-import functools
 import re
 import unicodedata
+from typing import Iterable
 
-from .workers import Forked, can_fork
 
 # Compound spellings folded to one form.  Each line: the output, then the spellings it
 # replaces, as words (text is split at spaces, hyphens and punctuation first, so
@@ -91,76 +90,162 @@ _ACRONYMS: dict[str, str] = {
     "QA": "question answering",
     "OOD": "out-of-distribution",
 }
-_ACRONYM_RE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ACRONYMS), key=len, reverse=True)) + r")\b")
+
+
+def alternation(strings: Iterable[str]) -> str:
+    """A regular expression matching any of *strings*, written as a trie (``M(?:TL|oEs?)``).
+
+    The regex engine tries the branches of an alternation one by one at every place in the
+    text; as a trie it follows one character at a time, and a pattern that starts with the
+    trie lets it skip straight to the places where one of the first characters stands.  At
+    any place the longest of *strings* that fits is tried first."""
+    root: dict[str, dict] = {}
+    for string in strings:
+        node = root
+        for char in string:
+            node = node.setdefault(char, {})
+        node[""] = {}  # a string ends here
+
+    def pattern(node: dict[str, dict]) -> str:
+        branches = [re.escape(char) + pattern(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        if len(branches) > 1 or ("" in node and len(branches[0]) > 1):
+            body = "(?:" + "|".join(branches) + ")"
+        else:
+            body = branches[0]
+        return body + "?" if "" in node else body
+
+    return pattern(root)
+
+
+# The leading word boundary is checked by _expand_acronym, not in the pattern: a pattern
+# that starts with the trie lets the regex engine skip to candidate capitals.
+_ACRONYM_RE = re.compile("(?:" + alternation(_ACRONYMS) + r")\b")
+_WORD_CHAR = re.compile(r"\w")
 _WORD = re.compile(r"[a-z0-9]+")
-# Spellings by their first word, longest first, for one left-to-right pass over the words.
-_FOLDS: dict[str, list[tuple[tuple[str, ...], list[str]]]] = {}
+# Every spelling and its output; where two compounds list one spelling, the first wins.
+_SPELLINGS: dict[str, str] = {}
 for _out, _spellings in _COMPOUNDS:
     for _spelling in _spellings:
-        _words = tuple(_spelling.split())
-        _FOLDS.setdefault(_words[0], []).append((_words, _out.split()))
-for _options in _FOLDS.values():
-    _options.sort(key=lambda option: -len(option[0]))
-
+        _SPELLINGS.setdefault(_spelling, _out)
+# _fold() first makes its text words between single spaces, with a space at each end too,
+# which the patterns after this one read.
+_SPACES = re.compile("  +")
+# Compound spellings: a match starts after a space and ends before one, so only whole words
+# match, and at each word the longest spelling that fits wins.
+_FOLD_RE = re.compile(" (" + alternation(_SPELLINGS) + ")(?= )")
+# Plurals made singular by a light stemmer, enough to join "experts"/"expert" and
+# "tasks"/"task", not a linguistic one: a word of five or more letters ending in "ies" ends
+# in "y" instead; then a word of four or more ending in "s", but not in "ss", "us" or "is",
+# loses the "s".  Each pattern starts with the ending, which the regex engine finds fast, and
+# looks at the letters before it afterwards.
+_PLURAL_IES = re.compile(r"ies(?= )(?<=[a-z0-9]{2}ies)")
+_PLURAL_S = re.compile(r"s(?= )(?<=[a-z0-9]{2}[a-hj-rtv-z0-9]s)")
+# ASCII text reduced to its words in one translation: lowercase letters and digits stay,
+# everything else becomes a space.  _CLAUSE_WORDS also turns clause punctuation (as in
+# _CLAUSE) into "\x01", a placeholder for CLAUSE_BREAK.
+_LETTERS_AND_DIGITS = frozenset("abcdefghijklmnopqrstuvwxyz0123456789")
+_ASCII_WORDS = {i: chr(i) if chr(i) in _LETTERS_AND_DIGITS else " " for i in range(128)}
+_CLAUSE_WORDS = _ASCII_WORDS | {ord(c): "\x01" for c in '.;:!?()[]{},"'}
 
 
 def normalise(text: str) -> str:
     """Lowercase *text*, expand known acronyms, fold compound spellings and plurals,
     and keep only words separated by single spaces."""
-    text = unicodedata.normalize("NFKC", text)
-    text = _ACRONYM_RE.sub(lambda m: " " + _ACRONYMS[m.group(1)] + " ", text)
-    words = _WORD.findall(text.lower())
-    out: list[str] = []
-    i, n = 0, len(words)
-    while i < n:
-        options = _FOLDS.get(words[i])
-        if options:
-            for spelling, replacement in options:
-                if tuple(words[i : i + len(spelling)]) == spelling:
-                    out.extend(replacement)
-                    i += len(spelling)
-                    break
-            else:
-                out.append(words[i])
-                i += 1
-        else:
-            out.append(words[i])
-            i += 1
-    return " ".join(_singular(w) for w in out)
+    if not text.isascii():  # NFKC leaves ASCII as it is
+        text = unicodedata.normalize("NFKC", text)
+    text = _ACRONYM_RE.sub(_expand_acronym, text).lower()
+    if text.isascii():
+        spaced = text.translate(_ASCII_WORDS)
+    else:
+        spaced = " ".join(_WORD.findall(text))
+    return _fold(spaced)
 
 
-@functools.lru_cache(maxsize=65536)
-def _singular(word: str) -> str:
-    # A light stemmer: enough to join "experts"/"expert", "tasks"/"task", not a linguistic one.
-    if len(word) > 4 and word.endswith("ies"):
-        return word[:-3] + "y"
-    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
-        return word[:-1]
-    return word
+def _expand_acronym(m: re.Match[str]) -> str:
+    start = m.start()
+    if start and _WORD_CHAR.match(m.string, start - 1):  # inside a longer word
+        return m.group()
+    return " " + _ACRONYMS[m.group()] + " "
+
+
+def _fold(spaced: str) -> str:
+    # The words of *spaced* (lowercase letters and digits between runs of spaces) with
+    # compound spellings and plurals folded, joined by single spaces.
+    text = _SPACES.sub(" ", f" {spaced} ")
+    text = _FOLD_RE.sub(_fold_spelling, text)
+    text = _PLURAL_IES.sub("y", text)
+    return _PLURAL_S.sub("", text)[1:-1]
+
+
+def _fold_spelling(m: re.Match[str]) -> str:
+    return " " + _SPELLINGS[m.group(1)]
 
 
 # Stands for a clause boundary in normalised text: a word no spelling contains, so that no
 # phrase is matched across a boundary ("... merging. Models ..." is not "merging model").
 CLAUSE_BREAK = "zzclausebreakzz"
 _URL = re.compile(r"https?://\S+|www\.\S+|\b[\w.-]+\.(?:com|org|io|net)/\S*", re.IGNORECASE)
-# Clause boundaries: punctuation that ends a clause, and dashes set off by spaces.
-_CLAUSE = re.compile(r"[.;:!?()\[\]{},\"\u201c\u201d]|\s[-\u2013\u2014]+\s")
+# Every match of _URL holds one of these, and lies inside one run of non-space characters,
+# to its end: only such runs need the (slow) _URL.
+_URL_HINT = re.compile(r"://|www\.|\.(?:com|org|io|net)/", re.IGNORECASE)
+_SPACE = re.compile(r"\s")
+# Clause boundaries: punctuation that ends a clause, and dashes set off by spaces.  Written
+# as one character class first, which the regex engine can skip to, rather than as
+# "[.;:...]|\s[-\u2013\u2014]+\s": a space only counts when dashes and a space follow it.
+_CLAUSE = re.compile(r"[.;:!?()\[\]{},\"\u201c\u201d\s](?:(?<=\s)[-\u2013\u2014]+\s|(?<!\s))")
+_SPACED_DASH = re.compile(r"\s[-\u2013\u2014]+\s")
+# In ASCII text _SPACED_DASH needs a space before a hyphen; this finds one faster.
+_SPACE_HYPHEN = re.compile(r"-(?<=\s-)")
 
 
 def raw_clauses(text: str) -> list[str]:
     """The clauses of *text*, URLs left out, as written."""
-    if "http" in text or "www." in text or "/" in text:
-        text = _URL.sub(" ", text)
-    return _CLAUSE.split(text)
+    return _CLAUSE.split(_drop_urls(text))
+
+
+def _drop_urls(text: str) -> str:
+    # *text* with each URL made a space, where it holds "http", "www." or "/".  _URL.sub() is
+    # applied only to the runs of non-space characters that may hold a URL: the same result,
+    # as no match reaches beyond its run, at a fraction of the cost.
+    if "http" not in text and "www." not in text and "/" not in text:
+        return text
+    parts: list[str] = []
+    done = 0
+    for hint in _URL_HINT.finditer(text):
+        if hint.start() < done:
+            continue  # in a run already seen
+        start = hint.start()
+        while start > done and not text[start - 1].isspace():
+            start -= 1
+        space = _SPACE.search(text, hint.end())
+        end = space.start() if space else len(text)
+        parts += (text[done:start], _URL.sub(" ", text[start:end]))
+        done = end
+    if not parts:
+        return text
+    parts.append(text[done:])
+    return "".join(parts)
+
+
+def _clause_text(text: str) -> str:
+    # normalise() of the clauses of *text* joined by CLAUSE_BREAK.  ASCII text (nearly every
+    # text) takes a shorter way to the same words: clause punctuation is marked in the one
+    # translation that keeps only words (see _CLAUSE_WORDS), and spaced dashes become a
+    # full stop first, as they end a clause too.
+    if not text.isascii():
+        return normalise(f" {CLAUSE_BREAK} ".join(raw_clauses(text)))
+    text = _drop_urls(text)
+    if _SPACE_HYPHEN.search(text):
+        text = _SPACED_DASH.sub(".", text)
+    text = _ACRONYM_RE.sub(_expand_acronym, text).lower()
+    return _fold(text.translate(_CLAUSE_WORDS).replace("\x01", f" {CLAUSE_BREAK} "))
 
 
 # clause_text() results by text; bounded, as `mkdocs serve` rebuilds in one process for hours.
 _CLAUSE_TEXTS: dict[str, str] = {}
 _CLAUSE_TEXTS_MAX = 1 << 16
-# Below this many texts a second process does not pay for itself.
-SPLIT_MIN_TEXTS = 4000
-
-
 def clause_text(text: str) -> str:
     """:func:`normalise` of *text* without its URLs and with :data:`CLAUSE_BREAK` between
     clauses (one per boundary, so clause *i* follows the *i*-th break).
@@ -171,22 +256,22 @@ def clause_text(text: str) -> str:
     if hit is None:
         if len(_CLAUSE_TEXTS) >= _CLAUSE_TEXTS_MAX:
             _CLAUSE_TEXTS.clear()
-        hit = _CLAUSE_TEXTS[text] = normalise(f" {CLAUSE_BREAK} ".join(raw_clauses(text)))
+        hit = _CLAUSE_TEXTS[text] = _clause_text(text)
     return hit
 
 
-def clause_texts(texts: list[str]) -> list[str]:
-    """:func:`clause_text` of each of *texts*; a long list is shared with a forked process
-    where that is safe, and every result is remembered here either way."""
-    todo = list(dict.fromkeys(t for t in texts if t not in _CLAUSE_TEXTS))
-    if len(todo) >= SPLIT_MIN_TEXTS and can_fork():
-        rest = todo[len(todo) // 2 :]
-        helper = Forked(lambda: [clause_text(t) for t in rest])
-        for text in todo[: len(todo) // 2]:
-            clause_text(text)
-        for text, done in zip(rest, helper.result()):
-            _CLAUSE_TEXTS[text] = done
-    return [clause_text(t) for t in texts]
+def known_clause_texts(texts: list[str]) -> dict[str, str]:
+    """:func:`clause_text` of each of *texts*, by text: for a forked process to send back
+    what it normalised, so that its parent need not do it again (see :func:`remember`)."""
+    return {text: clause_text(text) for text in texts}
+
+
+def remember(normalised: dict[str, str]) -> None:
+    """Take *normalised* (from :func:`known_clause_texts` in another process) as results of
+    :func:`clause_text` here."""
+    if len(_CLAUSE_TEXTS) + len(normalised) > _CLAUSE_TEXTS_MAX:
+        _CLAUSE_TEXTS.clear()
+    _CLAUSE_TEXTS.update(normalised)
 
 
 def words(text: str) -> list[str]:

@@ -31,7 +31,8 @@ from pathlib import Path
 
 from .diagnostics import Diagnostics, Location, did_you_mean, display_path
 from .models import Paper, Topic, TopicTag
-from .textnorm import CLAUSE_BREAK, clause_text, clause_texts, normalise
+from .textnorm import CLAUSE_BREAK, alternation, clause_text, known_clause_texts, normalise, remember
+from .workers import Forked, can_fork
 from .yamlio import Node, load_yaml
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -93,8 +94,6 @@ class TopicRule:
 
 # A term of a phrase as the scanner sees it: (term number, topic id, counts as evidence).
 _TermInfo = tuple[int, str, bool]
-# A phrase of two or more words: (length, words, its terms).
-_Phrase = tuple[int, tuple[str, ...], list[_TermInfo]]
 
 
 @dataclass(frozen=True)
@@ -176,8 +175,8 @@ class Taxonomy:
         return out
 
     def _compile(self) -> None:
-        # All phrases of all topics go into one index keyed by their first word, so a paper's
-        # words are scanned once for every topic together instead of once per phrase.
+        # All phrases of all topics go into one regular expression, so a paper's text is
+        # scanned once for every topic together instead of once per phrase.
         self._terms: list[_Term] = []
         self._patterns: list[tuple[int, re.Pattern[str]]] = []
         by_words: dict[tuple[str, ...], list[int]] = {}
@@ -197,57 +196,56 @@ class Taxonomy:
                     by_words.setdefault(words, []).append(self._add_term(topic.id, kind, label))
             for pattern in rule.patterns:
                 self._patterns.append((self._add_term(topic.id, "pattern"), pattern))
-        # first word -> (longer phrases by their second word, the one-word phrase's terms);
-        # longer phrases longest first, so the scan meets a long match before those inside it.
-        self._index: dict[str, tuple[dict[str, list[_Phrase]], list[_TermInfo]]] = {}
-        for words, term_ids in sorted(by_words.items(), key=lambda item: (-len(item[0]), item[0])):
-            info = [(t, self._terms[t].topic, self._terms[t].kind in _EVIDENCE) for t in term_ids]
-            longer, single = self._index.setdefault(words[0], ({}, []))
-            if len(words) == 1:
-                single.extend(info)
-            else:
-                longer.setdefault(words[1], []).append((len(words), words, info))
+        # Per phrase (words joined by spaces): its length and the terms it stands for, then
+        # the same for each shorter phrase its first words make, longest first, as in the
+        # text each of those occurs where the phrase does.
+        infos = {
+            " ".join(words): [(t, self._terms[t].topic, self._terms[t].kind in _EVIDENCE) for t in term_ids]
+            for words, term_ids in by_words.items()
+        }
+        self._chains: dict[str, list[tuple[int, list[_TermInfo]]]] = {}
+        for words in by_words:
+            heads = (" ".join(words[:n]) for n in range(len(words), 0, -1))
+            self._chains[" ".join(words)] = [(len(head), infos[head]) for head in heads if head in infos]
+        # At each word of the padded text where a phrase starts, the longest phrase there
+        # (the shorter ones are the rest of its chain).  The lookahead lets phrases overlap.
+        self._phrase_re = re.compile(" (?=(" + alternation(self._chains) + ") )") if self._chains else None
+        self._topics = [term.topic for term in self._terms]
+        self._evidence = {t for t, term in enumerate(self._terms) if term.kind in _EVIDENCE}
+        self._excluding = {t for t, term in enumerate(self._terms) if term.kind == "exclude"}
+        self._required = {t for t, term in enumerate(self._terms) if term.kind == "require"}
         self._requiring = {tid for tid, rule in self.rules.items() if rule.require}
 
     def _add_term(self, topic_id: str, kind: str, label: str = "") -> int:
         self._terms.append(_Term(topic_id, kind, label))
         return len(self._terms) - 1
 
-    def _count(self, text: str) -> tuple[Counter[int], dict[int, str]]:
+    def _count(self, text: str) -> tuple[dict[int, int], dict[int, str]]:
         """How often each term occurs in normalised *text*, and the words of a pattern's first match.
 
-        Phrases are found in one left-to-right scan over the words; a phrase that lies inside
-        a longer phrase of the same topic already found is not counted again.  Patterns are
-        searched separately and always count."""
-        counts: Counter[int] = Counter()
-        reach: dict[str, int] = {}  # per topic: the word index where its last evidence match ends
-
-        def hit(info: list[_TermInfo], end: int) -> None:
-            for t, topic, is_evidence in info:
-                if is_evidence:
-                    if end <= reach.get(topic, 0):
-                        continue
-                    reach[topic] = end
-                counts[t] += 1
-
-        index = self._index
-        words = text.split(" ")
-        last = len(words) - 1
-        for i, word in enumerate(words):
-            entry = index.get(word)
-            if entry is None:
-                continue
-            longer, single = entry
-            if longer and i < last:
-                for n, seq, info in longer.get(words[i + 1], ()):
-                    if n == 2 or tuple(words[i : i + n]) == seq:
-                        hit(info, i + n)
-            if single:
-                hit(single, i + 1)
+        Phrases are found in one left-to-right scan; a phrase that lies inside a longer
+        phrase of the same topic already found is not counted again.  Patterns are searched
+        separately and always count."""
+        counts: dict[int, int] = {}
+        # Per topic: where (a character offset) its last counted evidence ends.  Phrases end
+        # at word ends, so offsets compare as word numbers would.
+        reach: dict[str, int] = {}
+        if self._phrase_re is not None:
+            chains = self._chains
+            for m in self._phrase_re.finditer(f" {text} "):
+                start = m.end()
+                for length, info in chains[m.group(1)]:
+                    end = start + length
+                    for t, topic, is_evidence in info:
+                        if is_evidence:
+                            if end <= reach.get(topic, 0):
+                                continue
+                            reach[topic] = end
+                        counts[t] = counts.get(t, 0) + 1
         matched: dict[int, str] = {}
         for t, pattern in self._patterns:
             for m in pattern.finditer(text):
-                counts[t] += 1
+                counts[t] = counts.get(t, 0) + 1
                 if t not in matched:  # shown as evidence: without clause marks
                     matched[t] = " ".join(w for w in m.group(0).split(" ") if w != CLAUSE_BREAK)
         return counts, matched
@@ -255,28 +253,31 @@ class Taxonomy:
     def _score_normalised(self, title: str, abstract: str) -> dict[str, tuple[float, list[str]]]:
         in_title, title_matched = self._count(title)
         in_abstract, abstract_matched = self._count(abstract)
-        present = set(in_title) | set(in_abstract)
-        gated = {self._terms[t].topic for t in present if self._terms[t].kind == "exclude"}
-        gated |= self._requiring - {self._terms[t].topic for t in present if self._terms[t].kind == "require"}
+        present = in_title.keys() | in_abstract.keys()
+        topics = self._topics
+        gated = {topics[t] for t in present & self._excluding}
+        if self._requiring:
+            gated |= self._requiring - {topics[t] for t in present & self._required}
         scores: dict[str, float] = {}
         evidence: dict[str, list[str]] = {}
         # Term numbers follow the file (topic, then phrase order), so evidence reads like the rules.
-        for t in sorted(present):
+        for t in sorted(present & self._evidence):
             term = self._terms[t]
-            if term.kind not in _EVIDENCE or term.topic in gated:
+            topic = term.topic
+            if topic in gated:
                 continue
             points = 0.0
             found: list[str] = []
-            if in_title[t]:
+            if t in in_title:
                 points += self.title_weight
                 found.append(f'title: "{title_matched.get(t, term.label)}"')
-            n = in_abstract[t] if term.kind != "title" else 0
+            n = in_abstract.get(t, 0) if term.kind != "title" else 0
             if n:
                 points += self.abstract_weight + min(self.abstract_repeat_bonus * (n - 1), self.abstract_repeat_cap)
                 found.append(f'abstract: "{abstract_matched.get(t, term.label)}"' + (f" ×{n}" if n > 1 else ""))
             if found:
-                scores[term.topic] = scores.get(term.topic, 0.0) + points
-                evidence.setdefault(term.topic, []).extend(found)
+                scores[topic] = scores.get(topic, 0.0) + points
+                evidence.setdefault(topic, []).extend(found)
         return {tid: (round(points, 3), evidence[tid]) for tid, points in scores.items()}
 
 
@@ -527,10 +528,31 @@ def assign_topics(
                 diagnostics.error(f"unknown topic '{tid}' in topics of '{pid}'{hint}", edit.location)
         for tid in sorted(set(edit.add) & set(edit.remove)):
             diagnostics.error(f"topic '{tid}' is both added and removed for '{pid}'", edit.location)
-    normalised = clause_texts([text for paper in papers for text in (paper.title, paper.abstract)])
-    for i, paper in enumerate(papers):
-        scores = taxonomy._score_normalised(normalised[2 * i], normalised[2 * i + 1])
+    for paper, scores in zip(papers, _rule_scores(papers, taxonomy)):
         paper.topics = _choose(paper, scores, taxonomy, manual.get(paper.id), known, diagnostics)
+
+
+# Below this many papers a second process for half of the rule scores does not pay.
+SPLIT_MIN_PAPERS = 2000
+
+
+def _rule_scores(papers: list[Paper], taxonomy: Taxonomy) -> list[dict[str, tuple[float, list[str]]]]:
+    """The rule scores of each paper.  For a long list a forked process, where that is safe,
+    scores the second half, and sends back its normalised texts too, which related papers
+    read next."""
+
+    def score(part: list[Paper]) -> list[dict[str, tuple[float, list[str]]]]:
+        return [taxonomy._score_normalised(clause_text(p.title), clause_text(p.abstract)) for p in part]
+
+    if len(papers) < SPLIT_MIN_PAPERS or not can_fork():
+        return score(papers)
+    cut = len(papers) // 2
+    rest = papers[cut:]
+    helper = Forked(lambda: (score(rest), known_clause_texts([t for p in rest for t in (p.title, p.abstract)])))
+    scores = score(papers[:cut])
+    rest_scores, normalised = helper.result()
+    remember(normalised)
+    return scores + rest_scores
 
 
 def _choose(
@@ -552,7 +574,10 @@ def _choose(
         score, why = scores.get(tid, (0.0, []))
         tags[tid] = TopicTag(tid, score, manual=True, matched=list(why))
     for tid, score, why in ranked:
-        if score >= taxonomy.threshold and _places(list(tags) + [tid], taxonomy) <= taxonomy.max_per_paper:
+        # A place is surely free while fewer topics than places are taken.
+        if score >= taxonomy.threshold and (
+            len(tags) < taxonomy.max_per_paper or _places(list(tags) + [tid], taxonomy) <= taxonomy.max_per_paper
+        ):
             tags[tid] = TopicTag(tid, score, matched=list(why))
     if not tags:
         if ranked:

@@ -11,6 +11,7 @@ tags cannot run anything); the schema code in each module then asks for the type
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -179,9 +180,9 @@ class YamlFile:
     diagnostics: Diagnostics
     root: Node | None = None
 
-    @property
+    @functools.cached_property
     def name(self) -> str:
-        """The path as shown in messages."""
+        """The path as shown in messages (worked out once: every node's location names it)."""
         return display_path(self.path)
 
 
