@@ -66,6 +66,10 @@ class PendingLayout:
         self._key, self._ids, self._cache_file = key, ids, cache_file
         self._done, self._work, self._background = done, work, background
 
+    def ready(self) -> bool:
+        """Whether :meth:`result` returns without waiting for another process."""
+        return self._done is not None or self._background is None or self._background.ready()
+
     def result(self) -> Layout:
         """The finished layout (a fresh copy each time)."""
         if self._done is None:

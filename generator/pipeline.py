@@ -20,13 +20,14 @@ from .catalog import build_catalog
 from .diagnostics import ContentError, Diagnostics
 from .models import Listing, Paper, Site
 from .overrides import Curation, apply_curation, load_curation
-from .layout import start_layout
+from .layout import Layout, PendingLayout, start_layout
 from .related import RelatedOptions, compute_related, text_vectors
 from .render import Renderer
 from .sources import load_listings
 from .topics import Taxonomy, assign_topics, load_taxonomy
 from . import urls
-from .workers import Forked, WorkerError, can_fork
+from .memory import collection_paused
+from .workers import Forked, SharedCursor, WorkerError, can_fork
 
 
 @dataclass
@@ -116,9 +117,10 @@ def plan_site(content_dir: Path, templates_dir: Path, options: BuildOptions | No
     started = time.perf_counter()
     options = options or BuildOptions()
     diagnostics = Diagnostics()
-    g = read_content(content_dir, diagnostics)
-    diagnostics.raise_if_errors()
-    view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
+    with collection_paused():
+        g = read_content(content_dir, diagnostics)
+        diagnostics.raise_if_errors()
+        view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
     # Pages that need neither related papers nor the map come first, then paper pages,
     # then those drawing the map: in that order each can be made as soon as possible.
     pages = ["index.md", "topics/index.md", "lists/index.md"]
@@ -155,8 +157,10 @@ MAP_BASE = "assets/map-base.svg"
 ASSETS = ("assets/readinglist.css", "assets/map.css", MAP_BASE)
 
 
-# Below this many papers a second process for half of the paper pages does not pay.
+# Below this many papers a second process for half of the pages does not pay.
 SPLIT_MIN_PAPERS = 2000
+# Paper pages a process takes at a time when two share them.
+PAGES_PER_CLAIM = 40
 
 
 def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | bytes]]:
@@ -164,11 +168,80 @@ def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | b
     ``(name, content)`` in the order of ``plan.pages``, then ``plan.assets``, then
     ``plan.exports``, and returns notes for the build log.
 
-    Related papers are computed after the pages that do not need them.  With *parallel*,
-    where forking is safe, the map layout runs in a forked process, and for a large list a
-    second one renders half of the paper pages and the exports; the output is the same."""
-    g, view, options, templates = plan.gathered, plan.view, plan.options, plan.templates_dir
-    renderer = Renderer(templates, {"site": view})
+    Made one by one, related papers are computed after the pages that do not need them,
+    so a caller can use those meanwhile.  With *parallel*, where forking is safe, the map
+    layout runs in a forked process, and a large list is made by two processes sharing
+    the work (see :func:`_make_shared`), then handed out in the same order; the output is
+    the same either way."""
+    with collection_paused():
+        if parallel and len(plan.view.visible) >= SPLIT_MIN_PAPERS and can_fork():
+            return (yield from _make_shared(plan))
+        g, view, options = plan.gathered, plan.view, plan.options
+        renderer = Renderer(plan.templates_dir, {"site": view})
+        yield from _static_pages(renderer, plan)
+        pending = _start_layout(plan, background=parallel)
+        compute_related(g.papers, options.related)
+        yield from _paper_pages(renderer, view, view.visible).items()
+        layout = pending.result()
+        yield from _map_pages(renderer, plan, layout)
+        yield from _exports(plan).items()
+        return [_layout_note(layout)]
+
+
+def _start_layout(plan: Plan, *, background: bool) -> PendingLayout:
+    # The layout needs only the text vectors, the first half of computing related papers:
+    # started before the other half, in a forked process it runs beside it.
+    papers, options = plan.view.visible, plan.options
+    return start_layout([p.id for p in papers], text_vectors(papers, options.related), options.cache_dir,
+                        background=background)
+
+
+def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
+    """Every file of *plan*, made by this process and a forked helper together, handed out
+    in the plan's order (see :func:`produce`).
+
+    The layout starts in a process of its own before related papers are computed.  Then
+    the helper makes the pages that need neither (index, listings, ...), this process the
+    exports (which are large: made here, they need not be sent) and, once the layout is
+    there, the pages that draw the map, and both take paper pages, a few at a time, until
+    none is left, so that they finish together."""
+    g, view, options = plan.gathered, plan.view, plan.options
+    renderer = Renderer(plan.templates_dir, {"site": view})
+    pending = _start_layout(plan, background=True)
+    compute_related(g.papers, options.related)
+    papers = view.visible
+    cursor = SharedCursor(len(papers), PAGES_PER_CLAIM)
+
+    def helper_share() -> dict[str, str | bytes]:
+        made: dict[str, str | bytes] = dict(_static_pages(renderer, plan))
+        for claim in cursor.claims():
+            made.update(_paper_pages(renderer, view, papers[claim.start : claim.stop]))
+        return made
+
+    helper = Forked(helper_share)
+    made: dict[str, str | bytes] = dict(_exports(plan))
+    layout = None
+    for claim in cursor.claims():
+        made.update(_paper_pages(renderer, view, papers[claim.start : claim.stop]))
+        if layout is None and pending.ready():
+            layout = pending.result()
+            made.update(_map_pages(renderer, plan, layout))
+    if layout is None:
+        layout = pending.result()
+        made.update(_map_pages(renderer, plan, layout))
+    try:
+        made.update(helper.result())
+    except WorkerError as exc:
+        # A mistake in a template is reported as such; anything else with its story.
+        raise exc.original if isinstance(exc.original, ContentError) else exc from None
+    for name in [*plan.pages, *plan.assets, *plan.exports]:
+        yield name, made.pop(name)
+    return [_layout_note(layout)]
+
+
+def _static_pages(renderer: Renderer, plan: Plan) -> Iterator[tuple[str, str]]:
+    """The pages that need neither related papers nor the map."""
+    g, view = plan.gathered, plan.view
     yield "index.md", renderer.page("index.md.j2", "index.md")
     yield "topics/index.md", renderer.page("topics.md.j2", "topics/index.md")
     yield "lists/index.md", renderer.page("lists.md.j2", "lists/index.md")
@@ -180,27 +253,11 @@ def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | b
     for old, new in sorted(g.curation.redirects.items()):
         src = urls.paper_src(old)
         yield src, renderer.page("redirect.md.j2", src, target=view.by_id[new], target_url="../" + new + "/")
-    compute_related(g.papers, options.related)
-    papers = view.visible
-    helper = None
-    if parallel and len(papers) >= SPLIT_MIN_PAPERS and can_fork():
-        cut = len(papers) // 2
-        rest = papers[cut:]
-        papers = papers[:cut]
-        # Forked before the layout, while this process runs no other thread.
-        helper = Forked(lambda: (_paper_pages(renderer, view, rest), _exports(plan)))
-    pending = start_layout([p.id for p in view.visible], text_vectors(view.visible, options.related),
-                           options.cache_dir, background=parallel)
-    yield from _paper_pages(renderer, view, papers).items()
-    made_exports = None
-    if helper is not None:
-        try:
-            rest_pages, made_exports = helper.result()
-        except WorkerError as exc:
-            # A mistake in a template is reported as such; anything else with its story.
-            raise exc.original if isinstance(exc.original, ContentError) else exc from None
-        yield from rest_pages.items()
-    layout = pending.result()
+
+
+def _map_pages(renderer: Renderer, plan: Plan, layout: Layout) -> Iterator[tuple[str, str | bytes]]:
+    """The pages drawing the map (topic pages, the map), then the assets."""
+    view = plan.view
     view.set_layout(layout.positions, layout.method)
     for topic in view.topics:
         src = urls.topic_src(topic.id)
@@ -210,9 +267,11 @@ def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | b
         if name == MAP_BASE:
             yield name, renderer.page("map-base.svg.j2", name, path=view.map_path(view.visible)).encode("utf-8")
         else:
-            yield name, (templates / name).read_bytes()
-    yield from (made_exports or _exports(plan)).items()
-    return [f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else "")]
+            yield name, (plan.templates_dir / name).read_bytes()
+
+
+def _layout_note(layout: Layout) -> str:
+    return f"map: {layout.method} layout of {len(layout.positions)} papers" + (" (cached)" if layout.cached else "")
 
 
 def _paper_pages(renderer: Renderer, view: views.SiteView, papers: list[Paper]) -> dict[str, str]:

@@ -75,6 +75,10 @@ class Forked:
             raise WorkerError(*payload)
         return payload
 
+    def ready(self) -> bool:
+        """Whether :meth:`result` would return (or fail) at once."""
+        return self._receive.closed or self._receive.poll()
+
 
 def _only_result(work: Callable[[], Any]) -> Callable[[], Iterator[tuple[str, Any]]]:
     def produce() -> Iterator[tuple[str, Any]]:
@@ -82,6 +86,32 @@ def _only_result(work: Callable[[], Any]) -> Callable[[], Iterator[tuple[str, An
         return work()
 
     return produce
+
+
+class SharedCursor:
+    """A list of *total* items worked through together by this process and the processes
+    forked from it after this was made: each :meth:`claims` step takes the next *step*
+    items that no process has taken yet.
+
+    Handing out work as it is asked for, instead of halves fixed in advance, keeps both
+    cores busy to the end even when the processes have other work of their own, or one
+    of them is slowed down by a third.
+    """
+
+    def __init__(self, total: int, step: int) -> None:
+        # Shared memory, inherited by forked processes (with its lock).
+        self._next = multiprocessing.get_context("fork").Value("q", 0)
+        self.total, self.step = total, max(1, step)
+
+    def claims(self) -> Iterator[range]:
+        """The ranges of items this process takes, one after another, until none is left."""
+        while True:
+            with self._next.get_lock():
+                start = self._next.value
+                self._next.value = start + self.step
+            if start >= self.total:
+                return
+            yield range(start, min(start + self.step, self.total))
 
 
 class Background:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import signal
+import time
 
 import pytest
 
 from generator.diagnostics import ContentError, Diagnostic, Location
-from generator.workers import Background, Forked, WorkerError
+from generator.workers import Background, Forked, SharedCursor, WorkerError
 
 
 def _pages(n: int):
@@ -63,19 +64,26 @@ def test_a_child_that_dies_is_reported_not_waited_for():
         background.close()
 
 
-def test_texts_normalised_in_two_processes_are_the_same(monkeypatch):
-    from generator import textnorm
+def test_topics_scored_in_two_processes_are_the_same(monkeypatch, small_content):
+    from generator import textnorm, topics
+    from generator.diagnostics import Diagnostics
+    from generator.pipeline import read_content
 
-    texts = [f"Multi-task learning (MTL) for LLMs, paper {i}. See https://x.org/{i}" for i in range(40)]
-    expected = [textnorm.normalise(f" {textnorm.CLAUSE_BREAK} ".join(textnorm.raw_clauses(t))) for t in texts]
+    def tags() -> dict[str, list]:
+        papers = read_content(small_content, Diagnostics()).papers
+        return {p.id: [(t.topic, t.score, t.matched, t.inherited_from) for t in p.topics] for p in papers}
+
+    alone = tags()
     monkeypatch.setattr(textnorm, "_CLAUSE_TEXTS", {})
-    monkeypatch.setattr(textnorm, "SPLIT_MIN_TEXTS", 10)
-    monkeypatch.setattr(textnorm, "can_fork", lambda: True)
+    monkeypatch.setattr(topics, "SPLIT_MIN_PAPERS", 2)
+    monkeypatch.setattr(topics, "can_fork", lambda: True)
     forked = []
-    monkeypatch.setattr(textnorm, "Forked", lambda work: forked.append(1) or Forked(work))
-    assert textnorm.clause_texts(texts + texts[:3]) == expected + expected[:3]
-    assert forked == [1] and len(textnorm._CLAUSE_TEXTS) == 40  # the helper's results are kept here
-    assert expected[0].startswith("multitask learning zzclausebreakzz multitask learning zzclausebreakzz")
+    monkeypatch.setattr(topics, "Forked", lambda work: forked.append(1) or Forked(work))
+    assert tags() == alone
+    assert forked == [1]
+    # The helper's normalised texts are kept here, for related papers next.
+    assert len(textnorm._CLAUSE_TEXTS) == 2 * len(alone)
+    assert any(t for ts in alone.values() for t in ts)
 
 
 def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_content):
@@ -89,6 +97,7 @@ def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_conten
 
     alone = made(False)
     monkeypatch.setattr(pipeline, "SPLIT_MIN_PAPERS", 2)
+    monkeypatch.setattr(pipeline, "PAGES_PER_CLAIM", 1)  # both processes take paper pages
     monkeypatch.setattr(pipeline, "can_fork", lambda: True)
     helped = []
     monkeypatch.setattr(pipeline, "Forked", lambda work: helped.append(1) or Forked(work))
@@ -96,6 +105,24 @@ def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_conten
     assert helped == [1]
     assert list(together) == list(alone) and together == alone
     assert any(name.startswith("papers/") for name in alone) and "papers.json" in alone
+
+
+def test_a_shared_list_is_worked_through_once_by_two_processes():
+    cursor = SharedCursor(total=103, step=5)
+
+    def share() -> list[int]:
+        taken = []
+        for claim in cursor.claims():
+            taken.extend(claim)
+            time.sleep(0.01)  # give the other process its turns
+        return taken
+
+    helper = Forked(share)
+    here = share()
+    there = helper.result()
+    assert sorted(here + there) == list(range(103))
+    assert here and there
+    assert list(cursor.claims()) == []
 
 
 def test_work_in_a_worker_stays_in_that_worker():
