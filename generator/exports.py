@@ -58,11 +58,6 @@ def paper_record(p: Paper) -> dict[str, Any]:
     }
 
 
-def papers_json(site: Site, view: "SiteView") -> dict[str, Any]:
-    """The ``papers.json`` document: visible papers, topics and listings, in id order."""
-    return {"papers": [paper_record(p) for p in view.visible], **_site_index(site, view)}
-
-
 def _site_index(site: Site, view: "SiteView") -> dict[str, list[dict[str, Any]]]:
     # The parts of papers.json after the papers: the taxonomy and the listings.
     return {
