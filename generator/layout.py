@@ -23,7 +23,7 @@ import scipy.sparse as sp
 from .workers import Forked, can_fork
 
 TSNE_LIMIT = 2500
-LAYOUT_VERSION = 2
+LAYOUT_VERSION = 3
 WIDTH, HEIGHT, MARGIN = 1000.0, 640.0, 24.0
 
 
@@ -125,8 +125,6 @@ def _store(key: str, ids: list[str], coords: np.ndarray, method: str, cache_file
 
 
 def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
-    from sklearn.decomposition import TruncatedSVD
-    from sklearn.manifold import TSNE
     from threadpoolctl import threadpool_limits
 
     n = matrix.shape[0]
@@ -136,13 +134,15 @@ def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
         return np.c_[np.cos(angles), np.sin(angles)], "circle"
     # One thread: multi-threaded sums may differ in the last bit from run to run.
     with threadpool_limits(limits=1):
-        components = min(50, n - 1, matrix.shape[1] - 1)
         if n > TSNE_LIMIT:
-            components = min(2, components)  # only the first two are drawn
+            return _two_components(matrix), "SVD"
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.manifold import TSNE
+
+        components = min(50, n - 1, matrix.shape[1] - 1)
         reduced = TruncatedSVD(n_components=components, random_state=0, n_iter=7).fit_transform(matrix)
-        if n > TSNE_LIMIT or components < 2:
-            coords = reduced[:, :2] if components >= 2 else np.c_[reduced[:, 0], np.zeros(n)]
-            return coords, "SVD"
+        if components < 2:
+            return np.c_[reduced[:, 0], np.zeros(n)], "SVD"
         reduced = reduced / (np.linalg.norm(reduced, axis=1, keepdims=True) + 1e-12)
         perplexity = float(min(30.0, max(2.0, (n - 1) / 3.0)))
         # 500 iterations (250 of them early exaggeration) settle a reading list's clusters;
@@ -150,6 +150,25 @@ def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
         tsne = TSNE(n_components=2, perplexity=perplexity, init="pca", random_state=0, learning_rate="auto",
                     metric="cosine", n_jobs=1, max_iter=500)
         return tsne.fit_transform(reduced), "t-SNE"
+
+
+def _two_components(matrix: sp.csr_matrix) -> np.ndarray:
+    """The papers' coordinates on the first two singular vectors of *matrix* (n > 3 rows
+    and columns), each axis signed so that its largest coordinate is positive.
+
+    Only two components are needed, so ARPACK finds them exactly, from a fixed start
+    vector, in a fraction of the time a general truncated SVD takes (and without loading
+    scikit-learn).
+    """
+    from scipy.sparse.linalg import svds
+
+    start = np.full(min(matrix.shape), 1.0 / math.sqrt(min(matrix.shape)))
+    u, s, _ = svds(matrix, k=2, solver="arpack", v0=start)
+    order = np.argsort(-s)
+    coords = u[:, order] * s[order]
+    # Singular vectors have no sign of their own: fix one, so equal input draws one map.
+    signs = np.sign(coords[np.abs(coords).argmax(axis=0), [0, 1]])
+    return coords * np.where(signs == 0, 1.0, signs)
 
 
 def _fit_box(coords: np.ndarray) -> np.ndarray:
