@@ -25,6 +25,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, get_plugin_logger
 from mkdocs.structure.files import File, Files, InclusionLevel
 
+from . import memory
 from .diagnostics import ContentError
 from .pipeline import BuildOptions, collect, plan_site, produce, summary_line
 from .related import RelatedOptions
@@ -203,6 +204,9 @@ class ReadingListPlugin(BasePlugin[ReadingListConfig]):
         if getattr(self, "background", None) is not None:
             self.background.close()
             self.background = None
+        if self.serving:
+            # The server lives on: what the build froze is collectable again.
+            memory.release()
 
     def on_serve(self, server, config, builder):
         """Rebuild when content or templates change under ``mkdocs serve``."""

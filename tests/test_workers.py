@@ -139,3 +139,43 @@ def test_work_in_a_worker_stays_in_that_worker():
         assert background.get("processes") == 1
     finally:
         background.close()
+
+
+def test_a_paused_section_freezes_what_it_leaves_until_released():
+    import gc
+    import weakref
+
+    from generator.memory import collection_paused, release
+
+    class Node:
+        pass
+
+    release()
+    with collection_paused():
+        with collection_paused():
+            cycle = Node()
+            cycle.me = cycle
+        assert not gc.isenabled() and gc.get_freeze_count() == 0  # only the outermost section freezes
+    assert gc.isenabled() and gc.get_freeze_count() > 0
+    gone = weakref.ref(cycle)
+    del cycle
+    gc.collect()
+    assert gone() is not None  # frozen: collections pass it by
+    release()
+    gc.collect()
+    assert gone() is None and gc.get_freeze_count() == 0
+
+
+def test_mkdocs_serve_hands_frozen_objects_back_after_each_build():
+    import gc
+
+    from generator.plugin import ReadingListPlugin
+
+    plugin = ReadingListPlugin()
+    plugin.on_startup(command="build", dirty=False)
+    gc.freeze()
+    plugin.on_post_build(None)
+    assert gc.get_freeze_count() > 0  # a one-off build ends with its process
+    plugin.on_startup(command="serve", dirty=False)
+    plugin.on_post_build(None)
+    assert gc.get_freeze_count() == 0
