@@ -26,7 +26,7 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import scipy.sparse as sp
@@ -592,11 +592,18 @@ class _Ranker:
         step = max(1, min(self.options.chunk_size, _MAX_BLOCK_CELLS // n))
         starts = range(0, n, step)
         if processes <= 1:
-            blocks = [self.block(start, step) for start in starts]
-        else:
-            with fork_pool(processes, _start_worker, (self,)) as pool:
-                # Earlier blocks are larger (they reach all later rows): one at a time.
-                blocks = list(pool.map(_worker_block, starts, [step] * len(starts)))
+            rows, cols, scores = self.best_pairs([self.block(start, step) for start in starts], starts, step)
+            return rows, cols, scores, self.shared_terms(rows, cols)
+        with fork_pool(processes, _start_worker, (self,)) as pool:
+            # Earlier blocks are larger (they reach all later rows): one at a time.
+            blocks = list(pool.map(_worker_block, starts, [step] * len(starts)))
+            rows, cols, scores = self.best_pairs(blocks, starts, step)
+            return rows, cols, scores, self.shared_terms(rows, cols, pool.map, processes)
+
+    def best_pairs(self, blocks: list[_Pairs], starts: range, step: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The kept (row, column, score) of the pairs of all *blocks*, in the order of
+        :meth:`run`."""
+        n = self.matrix.shape[0]
         # Pairs (row < column) in row order, and where each column's pairs are.
         rows, cols, sims = (np.concatenate(parts) for parts in zip(*blocks))
         del blocks
@@ -625,7 +632,7 @@ class _Ranker:
                 parts.append(self.weak_pairs(weak))
             kept.append(self.rank(*(np.concatenate(arrays) for arrays in zip(*parts))))
         rows, cols, scores = (np.concatenate(arrays) for arrays in zip(*kept))
-        return rows, cols, scores, self.shared_terms(rows, cols)
+        return rows, cols, scores
 
     def block(self, start: int, step: int) -> _Pairs:
         """The pairs (row, column > row) with rows start..start+step whose similarity may
@@ -677,18 +684,25 @@ class _Ranker:
         best = (rank < options.k) & ((scores >= options.min_score) | (rank < options.min_count))
         return rows[best], cols[best], scores[best]
 
-    def shared_terms(self, rows: np.ndarray, cols: np.ndarray) -> list[tuple[str, ...]]:
-        """For each pair, the terms contributing most to its text similarity, best first."""
+    def shared_terms(
+        self, rows: np.ndarray, cols: np.ndarray, map_: Callable[..., Iterable[list[tuple[str, ...]]]] | None = None,
+        processes: int = 1,
+    ) -> list[tuple[str, ...]]:
+        """For each pair, the terms contributing most to its text similarity, best first;
+        worked out here, or by the workers of a pool whose ``map`` is *map_*."""
         if len(rows) == 0:
             return []
         # A pair listed both ways round shares the same terms: each is worked out once, a
-        # bounded number at a time.
+        # bounded number at a time (a few parts per worker, so that they finish together).
         n = self.matrix.shape[0]
         pairs, which = np.unique(np.minimum(rows, cols) * n + np.maximum(rows, cols), return_inverse=True)
         first, second = np.divmod(pairs, n)
+        size = min(_TERM_PAIRS, -(-len(pairs) // (4 * processes))) if map_ else _TERM_PAIRS
+        parts = range(0, len(pairs), size)
+        firsts, seconds = [first[i : i + size] for i in parts], [second[i : i + size] for i in parts]
         terms: list[tuple[str, ...]] = []
-        for start in range(0, len(pairs), _TERM_PAIRS):
-            terms += self.top_terms(first[start : start + _TERM_PAIRS], second[start : start + _TERM_PAIRS])
+        for part in (map_ or map)(_worker_terms if map_ else self.top_terms, firsts, seconds):
+            terms += part
         return [terms[i] for i in which.tolist()]
 
     def top_terms(self, first: np.ndarray, second: np.ndarray) -> list[tuple[str, ...]]:
@@ -722,6 +736,11 @@ def _start_worker(ranker: _Ranker) -> None:
 def _worker_block(start: int, step: int) -> _Pairs:
     assert _WORKER_RANKER is not None
     return _WORKER_RANKER.block(start, step)
+
+
+def _worker_terms(first: np.ndarray, second: np.ndarray) -> list[tuple[str, ...]]:
+    assert _WORKER_RANKER is not None
+    return _WORKER_RANKER.top_terms(first, second)
 
 
 def _readable_terms(ranked: list[str]) -> tuple[str, ...]:
