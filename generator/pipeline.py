@@ -27,7 +27,7 @@ from .sources import load_listings
 from .topics import Taxonomy, assign_topics, load_taxonomy
 from . import urls
 from .memory import collection_paused
-from .workers import Forked, SharedCursor, WorkerError, can_fork
+from .workers import Forked, SharedCursor, Spool, WorkerError, can_fork
 
 
 @dataclass
@@ -211,12 +211,13 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
     compute_related(g.papers, options.related)
     papers = view.visible
     cursor = SharedCursor(len(papers), PAGES_PER_CLAIM)
+    spool = Spool()
 
-    def helper_share() -> dict[str, str | bytes]:
-        made: dict[str, str | bytes] = dict(_static_pages(renderer, plan))
+    def helper_share() -> list[tuple[str, int]]:
+        spool.write(dict(_static_pages(renderer, plan)))
         for claim in cursor.claims():
-            made.update(_paper_pages(renderer, view, papers[claim.start : claim.stop]))
-        return made
+            spool.write(_paper_pages(renderer, view, papers[claim.start : claim.stop]))
+        return spool.contents()
 
     helper = Forked(helper_share)
     made: dict[str, str | bytes] = dict(_exports(plan))
@@ -230,7 +231,7 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
         layout = pending.result()
         made.update(_map_pages(renderer, plan, layout))
     try:
-        made.update(helper.result())
+        made.update(spool.read(helper.result()))
     except WorkerError as exc:
         # A mistake in a template is reported as such; anything else with its story.
         raise exc.original if isinstance(exc.original, ContentError) else exc from None

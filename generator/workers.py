@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import tempfile
 import threading
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -112,6 +113,45 @@ class SharedCursor:
             if start >= self.total:
                 return
             yield range(start, min(start + self.step, self.total))
+
+
+class Spool:
+    """Texts a forked process hands back through a temporary file instead of a pipe.
+
+    A pipe holds 64 KiB: a process sending a hundred megabytes of pages waits for the
+    other to read them, and both pickle and copy them on the way.  Written to a file (the
+    operating system's page cache) as they are made, the texts cost the maker next to
+    nothing, and the process that made the spool reads them all at once at the end.
+    Made before forking, so that both processes share the file; one process writes.
+    """
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()
+        self._index: list[tuple[str, int]] = []
+
+    def write(self, texts: dict[str, str]) -> None:
+        """Append *texts* (name -> text) to the file."""
+        data = [text.encode("utf-8") for text in texts.values()]
+        self._file.write(b"".join(data))
+        self._index += zip(texts, map(len, data))
+
+    def contents(self) -> list[tuple[str, int]]:
+        """What this process wrote: (name, size in bytes) in order, to be passed to
+        :meth:`read` in the process that made the spool."""
+        self._file.flush()
+        return self._index
+
+    def read(self, contents: list[tuple[str, int]]) -> dict[str, str]:
+        """The texts listed in *contents*, by name; closes the file."""
+        self._file.seek(0)
+        data = memoryview(self._file.read())
+        self._file.close()
+        texts: dict[str, str] = {}
+        position = 0
+        for name, size in contents:
+            texts[name] = str(data[position : position + size], "utf-8")
+            position += size
+        return texts
 
 
 class Background:

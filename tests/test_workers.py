@@ -9,7 +9,7 @@ import time
 import pytest
 
 from generator.diagnostics import ContentError, Diagnostic, Location
-from generator.workers import Background, Forked, SharedCursor, WorkerError
+from generator.workers import Background, Forked, SharedCursor, Spool, WorkerError
 
 
 def _pages(n: int):
@@ -179,3 +179,16 @@ def test_mkdocs_serve_hands_frozen_objects_back_after_each_build():
     plugin.on_startup(command="serve", dirty=False)
     plugin.on_post_build(None)
     assert gc.get_freeze_count() == 0
+
+
+def test_texts_come_back_through_a_spool_as_written():
+    spool = Spool()
+
+    def write() -> list[tuple[str, int]]:
+        spool.write({"a.md": "# Ä\n", "b.md": ""})
+        spool.write({"c.md": "✎ " * 10_000})
+        return spool.contents()
+
+    texts = spool.read(Forked(write).result())
+    assert texts == {"a.md": "# Ä\n", "b.md": "", "c.md": "✎ " * 10_000}
+    assert list(texts) == ["a.md", "b.md", "c.md"]
