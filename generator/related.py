@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from .memory import collection_paused
 from .models import Paper, Related
 from .textnorm import CLAUSE_BREAK, clause_text, normalise, raw_clauses
-from .workers import can_fork, cpu_count, fork_pool
+from .workers import Forked, can_fork, cpu_count, fork_pool
 
 
 @dataclass
@@ -288,15 +288,55 @@ def _word_kind(word: str) -> int:
     return _GENERIC if word in GENERIC_WORDS else _SPECIFIC
 
 
-def _feature_occurrences(texts: list[str]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+# From this many texts (2,000 papers), a forked process reads the second half (see _feature_occurrences).
+_SPLIT_MIN_TEXTS = 4000
+
+_Occurrences = tuple[np.ndarray, np.ndarray, list[str]]
+
+
+def _feature_occurrences(texts: list[str]) -> _Occurrences:
     """Every feature occurrence in *texts*, as the index of its text and a feature code
     (see :func:`_feature_name`), and the words that codes refer to.
 
     Occurrences come in runs of texts; within a run, the words of its texts, then their
-    phrases, each in text order.  The rules are applied to arrays of word ids, so a corpus
-    costs one dictionary look-up per word in Python; reading the texts in runs keeps few
-    words in memory as strings at any one time.
+    phrases, each in text order.  For many texts, where forking is safe, a second process
+    reads the second half, with words of its own numbering, merged afterwards.
     """
+    if len(texts) < _SPLIT_MIN_TEXTS or not can_fork():
+        return _occurrences_of(texts)
+    cut = len(texts) // 2
+    helper = Forked(lambda: _occurrences_of(texts[cut:]))
+    first = _occurrences_of(texts[:cut])
+    return _merge_occurrences(first, helper.result(), cut)
+
+
+def _merge_occurrences(first: _Occurrences, second: _Occurrences, offset: int) -> _Occurrences:
+    """The occurrences of two lists of texts, the second starting at text *offset*, in one
+    word numbering: the first list's, with the second's new words after it."""
+    where, codes, words = first
+    later_where, later_codes, later_words = second
+    ids = {word: i for i, word in enumerate(words)}
+    merged = words + [word for word in later_words if word not in ids]
+    ids.update((word, i) for i, word in enumerate(merged[len(words):], len(words)))
+    renumber = np.array([ids[word] for word in later_words], dtype=np.int64)
+    recoded = [_recode(codes, len(words), len(merged)), _recode(later_codes, len(later_words), len(merged), renumber)]
+    return np.concatenate([where, later_where + offset]), np.concatenate(recoded), merged
+
+
+def _recode(codes: np.ndarray, size: int, new_size: int, renumber: np.ndarray | None = None) -> np.ndarray:
+    """Feature codes over *size* words re-encoded over *new_size* words, each word id
+    mapped through *renumber* (if given)."""
+    kind, rest = np.divmod(codes, size * size)
+    first, second = np.divmod(rest, size)
+    if renumber is not None:
+        first, second = renumber[first], renumber[second]
+    return (kind * new_size + first) * new_size + second
+
+
+def _occurrences_of(texts: list[str]) -> _Occurrences:
+    """:func:`_feature_occurrences` in this process.  The rules are applied to arrays of
+    word ids, so a corpus costs one dictionary look-up per word in Python; reading the
+    texts in runs keeps few words in memory as strings at any one time."""
     ids_of = _WordIds({_END_OF_TEXT: 0})
     runs = []
     for start in range(0, len(texts), _TEXTS_PER_RUN):

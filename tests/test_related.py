@@ -24,6 +24,7 @@ from generator.diagnostics import Diagnostics
 from generator.models import Paper, TopicTag
 from generator.pipeline import load_catalog
 from generator.related import RelatedOptions, clear_cache, compute_related, text_features, text_vectors
+from generator.workers import Forked
 
 from .conftest import CONTENT, ROOT
 
@@ -464,6 +465,21 @@ def test_worker_processes_give_the_same_result():
     parallel = real_papers()
     compute_related(parallel, options)
     assert snapshot(serial) == snapshot(parallel)
+
+
+def test_features_read_in_two_processes_are_the_same(monkeypatch):
+    papers = real_papers()
+    texts = [(p.title, p.abstract) for p in sorted(papers, key=lambda p: p.id)]
+    alone = related_module._count_features(texts)
+    monkeypatch.setattr(related_module, "_SPLIT_MIN_TEXTS", 2)
+    monkeypatch.setattr(related_module, "can_fork", lambda: True)
+    forked = []
+    monkeypatch.setattr(related_module, "Forked", lambda work: forked.append(1) or Forked(work))
+    split = related_module._count_features(texts)
+    assert forked == [1]
+    assert list(split[2]) == list(alone[2])  # the same feature names, in the same columns
+    for ours, theirs in zip(split[:2], alone[:2]):
+        assert (ours != theirs).nnz == 0 and ours.shape == theirs.shape
 
 
 def test_cache_serves_repeats_with_fresh_objects(monkeypatch):
