@@ -34,7 +34,7 @@ import scipy.sparse as sp
 from .memory import collection_paused
 from .models import Paper, Related
 from .textnorm import CLAUSE_BREAK, clause_text, normalise, raw_clauses
-from .workers import Forked, can_fork, cpu_count, fork_pool
+from .workers import Forked, SharedCursor, can_fork, cpu_count, fork_pool
 
 
 @dataclass
@@ -288,8 +288,10 @@ def _word_kind(word: str) -> int:
     return _GENERIC if word in GENERIC_WORDS else _SPECIFIC
 
 
-# From this many texts (2,000 papers), a forked process reads the second half (see _feature_occurrences).
+# From this many texts (2,000 papers), a forked process shares the reading (see
+# _feature_occurrences), taking this many texts at a time.
 _SPLIT_MIN_TEXTS = 4000
+_TEXTS_PER_CLAIM = 1000
 
 _Occurrences = tuple[np.ndarray, np.ndarray, list[str]]
 
@@ -300,19 +302,19 @@ def _feature_occurrences(texts: list[str]) -> _Occurrences:
 
     Occurrences come in runs of texts; within a run, the words of its texts, then their
     phrases, each in text order.  For many texts, where forking is safe, a second process
-    reads the second half, with words of its own numbering, merged afterwards.
+    takes part of them, with words of its own numbering, merged afterwards.
     """
     if len(texts) < _SPLIT_MIN_TEXTS or not can_fork():
-        return _occurrences_of(texts)
-    cut = len(texts) // 2
-    helper = Forked(lambda: _occurrences_of(texts[cut:]))
-    first = _occurrences_of(texts[:cut])
-    return _merge_occurrences(first, helper.result(), cut)
+        return _occurrences_of(texts, [range(len(texts))])
+    cursor = SharedCursor(len(texts), _TEXTS_PER_CLAIM)
+    helper = Forked(lambda: _occurrences_of(texts, cursor.claims()))
+    mine = _occurrences_of(texts, cursor.claims())
+    return _merge_occurrences(mine, helper.result())
 
 
-def _merge_occurrences(first: _Occurrences, second: _Occurrences, offset: int) -> _Occurrences:
-    """The occurrences of two lists of texts, the second starting at text *offset*, in one
-    word numbering: the first list's, with the second's new words after it."""
+def _merge_occurrences(first: _Occurrences, second: _Occurrences) -> _Occurrences:
+    """The occurrences found by two processes in one word numbering: the first's, with the
+    second's new words after it."""
     where, codes, words = first
     later_where, later_codes, later_words = second
     ids = {word: i for i, word in enumerate(words)}
@@ -320,7 +322,7 @@ def _merge_occurrences(first: _Occurrences, second: _Occurrences, offset: int) -
     ids.update((word, i) for i, word in enumerate(merged[len(words):], len(words)))
     renumber = np.array([ids[word] for word in later_words], dtype=np.int64)
     recoded = [_recode(codes, len(words), len(merged)), _recode(later_codes, len(later_words), len(merged), renumber)]
-    return np.concatenate([where, later_where + offset]), np.concatenate(recoded), merged
+    return np.concatenate([where, later_where]), np.concatenate(recoded), merged
 
 
 def _recode(codes: np.ndarray, size: int, new_size: int, renumber: np.ndarray | None = None) -> np.ndarray:
@@ -333,16 +335,18 @@ def _recode(codes: np.ndarray, size: int, new_size: int, renumber: np.ndarray | 
     return (kind * new_size + first) * new_size + second
 
 
-def _occurrences_of(texts: list[str]) -> _Occurrences:
-    """:func:`_feature_occurrences` in this process.  The rules are applied to arrays of
-    word ids, so a corpus costs one dictionary look-up per word in Python; reading the
-    texts in runs keeps few words in memory as strings at any one time."""
+def _occurrences_of(texts: list[str], parts: Iterable[range]) -> _Occurrences:
+    """:func:`_feature_occurrences` of the *parts* of *texts*, in this process.  The rules
+    are applied to arrays of word ids, so a corpus costs one dictionary look-up per word in
+    Python; reading the texts in runs keeps few words in memory as strings at any one time."""
     ids_of = _WordIds({_END_OF_TEXT: 0})
     runs = []
-    for start in range(0, len(texts), _TEXTS_PER_RUN):
-        sequence = f" {_END_OF_TEXT} ".join(map(_feature_text, texts[start : start + _TEXTS_PER_RUN])).split()
-        sequence.append(_END_OF_TEXT)
-        runs.append((start, np.fromiter(map(ids_of.__getitem__, sequence), dtype=np.int32, count=len(sequence))))
+    for part in parts:
+        for start in range(part.start, part.stop, _TEXTS_PER_RUN):
+            run = texts[start : min(start + _TEXTS_PER_RUN, part.stop)]
+            sequence = f" {_END_OF_TEXT} ".join(map(_feature_text, run)).split()
+            sequence.append(_END_OF_TEXT)
+            runs.append((start, np.fromiter(map(ids_of.__getitem__, sequence), dtype=np.int32, count=len(sequence))))
     words = list(ids_of)
     kinds = np.array([_word_kind(word) for word in words], dtype=np.int8)
     found = [_run_features(ids, kinds, ids_of.get("of", -1), len(words), start) for start, ids in runs]

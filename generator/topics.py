@@ -32,7 +32,7 @@ from pathlib import Path
 from .diagnostics import Diagnostics, Location, did_you_mean, display_path
 from .models import Paper, Topic, TopicTag
 from .textnorm import CLAUSE_BREAK, alternation, clause_text, known_clause_texts, normalise, remember
-from .workers import Forked, can_fork
+from .workers import Forked, SharedCursor, can_fork
 from .yamlio import Node, load_yaml
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
@@ -536,23 +536,38 @@ def assign_topics(
 SPLIT_MIN_PAPERS = 2000
 
 
-def _rule_scores(papers: list[Paper], taxonomy: Taxonomy) -> list[dict[str, tuple[float, list[str]]]]:
-    """The rule scores of each paper.  For a long list a forked process, where that is safe,
-    scores the second half, and sends back its normalised texts too, which related papers
-    read next."""
+# Papers a process scores at a time when two share a long list.
+PAPERS_PER_CLAIM = 100
 
-    def score(part: list[Paper]) -> list[dict[str, tuple[float, list[str]]]]:
+_Scores = list[dict[str, tuple[float, list[str]]]]
+
+
+def _rule_scores(papers: list[Paper], taxonomy: Taxonomy) -> _Scores:
+    """The rule scores of each paper.  For a long list a forked process, where that is safe,
+    shares the scoring, a few papers at a time, and sends back its normalised texts too,
+    which related papers read next."""
+
+    def score(part: list[Paper]) -> _Scores:
         return [taxonomy._score_normalised(clause_text(p.title), clause_text(p.abstract)) for p in part]
 
     if len(papers) < SPLIT_MIN_PAPERS or not can_fork():
         return score(papers)
-    cut = len(papers) // 2
-    rest = papers[cut:]
-    helper = Forked(lambda: (score(rest), known_clause_texts([t for p in rest for t in (p.title, p.abstract)])))
-    scores = score(papers[:cut])
-    rest_scores, normalised = helper.result()
+    cursor = SharedCursor(len(papers), PAPERS_PER_CLAIM)
+
+    def share() -> dict[int, _Scores]:
+        return {claim.start: score(papers[claim.start : claim.stop]) for claim in cursor.claims()}
+
+    def helper_share() -> tuple[dict[int, _Scores], dict[str, str]]:
+        scored = share()
+        texts = [t for start, part in scored.items() for p in papers[start : start + len(part)] for t in (p.title, p.abstract)]
+        return scored, known_clause_texts(texts)
+
+    helper = Forked(helper_share)
+    scored = share()
+    theirs, normalised = helper.result()
     remember(normalised)
-    return scores + rest_scores
+    scored.update(theirs)
+    return [scores for start in sorted(scored) for scores in scored[start]]
 
 
 def _choose(

@@ -472,6 +472,7 @@ def test_features_read_in_two_processes_are_the_same(monkeypatch):
     texts = [(p.title, p.abstract) for p in sorted(papers, key=lambda p: p.id)]
     alone = related_module._count_features(texts)
     monkeypatch.setattr(related_module, "_SPLIT_MIN_TEXTS", 2)
+    monkeypatch.setattr(related_module, "_TEXTS_PER_CLAIM", 7)  # both processes take some
     monkeypatch.setattr(related_module, "can_fork", lambda: True)
     forked = []
     monkeypatch.setattr(related_module, "Forked", lambda work: forked.append(1) or Forked(work))
