@@ -200,13 +200,24 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
     """Every file of *plan*, made by this process and a forked helper together, handed out
     in the plan's order (see :func:`produce`).
 
-    The layout starts in a process of its own before related papers are computed.  Then
-    the helper makes the pages that need neither (index, listings, ...), this process the
-    exports (which are large: made here, they need not be sent) and, once the layout is
-    there, the pages that draw the map, and both take paper pages, a few at a time, until
-    none is left, so that they finish together."""
+    Before related papers are computed, a process of lowest priority starts on the pages
+    that need neither them nor the map (index, listings, ...), using the moments the
+    computation leaves the second core idle, and the layout starts in a process of its
+    own.  Then a helper and this process take paper pages, a few at a time, until none is
+    left, so that they finish together; this process also makes the exports (which are
+    large: made here, they need not be sent) and, once the layout is there, the pages that
+    draw the map.  Forked processes hand their pages back through spools."""
     g, view, options = plan.gathered, plan.view, plan.options
     renderer = Renderer(plan.templates_dir, {"site": view})
+    static_spool = Spool()
+
+    def static_share() -> list[tuple[str, int]]:
+        static_spool.write(dict(_static_pages(renderer, plan)))
+        return static_spool.contents()
+
+    # The pages that need neither related papers nor the map are made in the moments the
+    # work before the paper pages leaves the second core idle.
+    static = Forked(static_share, background=True)
     pending = _start_layout(plan, background=True)
     compute_related(g.papers, options.related)
     papers = view.visible
@@ -214,7 +225,6 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
     spool = Spool()
 
     def helper_share() -> list[tuple[str, int]]:
-        spool.write(dict(_static_pages(renderer, plan)))
         for claim in cursor.claims():
             spool.write(_paper_pages(renderer, view, papers[claim.start : claim.stop]))
         return spool.contents()
@@ -231,6 +241,7 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
         layout = pending.result()
         made.update(_map_pages(renderer, plan, layout))
     try:
+        made.update(static_spool.read(static.result()))
         made.update(spool.read(helper.result()))
     except WorkerError as exc:
         # A mistake in a template is reported as such; anything else with its story.

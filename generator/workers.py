@@ -54,12 +54,16 @@ class WorkerError(RuntimeError):
 class Forked:
     """``work()`` run in a forked process; :meth:`result` waits for its return value.
 
-    Nothing runs in this process meanwhile (no thread), so more work may be forked from it."""
+    Nothing runs in this process meanwhile (no thread), so more work may be forked from it.
+    A *background* process runs at the lowest priority: it takes only the time that no
+    other process of the build wants, so it never slows down the work that others wait for.
+    """
 
-    def __init__(self, work: Callable[[], Any]) -> None:
+    def __init__(self, work: Callable[[], Any], *, background: bool = False) -> None:
         context = multiprocessing.get_context("fork")
         self._receive, send = context.Pipe(duplex=False)
-        self._process = context.Process(target=_produce_into, args=(_only_result(work), send), daemon=True)
+        produce = _only_result(_niced(work) if background else work)
+        self._process = context.Process(target=_produce_into, args=(produce, send), daemon=True)
         self._process.start()
         send.close()
 
@@ -79,6 +83,15 @@ class Forked:
     def ready(self) -> bool:
         """Whether :meth:`result` would return (or fail) at once."""
         return self._receive.closed or self._receive.poll()
+
+
+def _niced(work: Callable[[], Any]) -> Callable[[], Any]:
+    def lowest_priority() -> Any:
+        if hasattr(os, "nice"):
+            os.nice(19)
+        return work()
+
+    return lowest_priority
 
 
 def _only_result(work: Callable[[], Any]) -> Callable[[], Iterator[tuple[str, Any]]]:

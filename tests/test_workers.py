@@ -100,9 +100,9 @@ def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_conten
     monkeypatch.setattr(pipeline, "PAGES_PER_CLAIM", 1)  # both processes take paper pages
     monkeypatch.setattr(pipeline, "can_fork", lambda: True)
     helped = []
-    monkeypatch.setattr(pipeline, "Forked", lambda work: helped.append(1) or Forked(work))
+    monkeypatch.setattr(pipeline, "Forked", lambda work, **how: helped.append(how) or Forked(work, **how))
     together = made(True)
-    assert helped == [1]
+    assert helped == [{"background": True}, {}]  # the pages needing nothing else, then paper pages
     assert list(together) == list(alone) and together == alone
     assert any(name.startswith("papers/") for name in alone) and "papers.json" in alone
 
@@ -192,3 +192,9 @@ def test_texts_come_back_through_a_spool_as_written():
     texts = spool.read(Forked(write).result())
     assert texts == {"a.md": "# Ä\n", "b.md": "", "c.md": "✎ " * 10_000}
     assert list(texts) == ["a.md", "b.md", "c.md"]
+
+
+def test_a_background_process_runs_at_the_lowest_priority():
+    here = os.nice(0)
+    assert Forked(lambda: os.nice(0), background=True).result() == min(19, here + 19)
+    assert Forked(lambda: os.nice(0)).result() == here
