@@ -444,12 +444,23 @@ def export_names(view: "SiteView") -> list[str]:
 
 def build_exports(site: Site, view: "SiteView", options: "BuildOptions", templates_dir: Path) -> dict[str, bytes]:
     """Every data file of the site: ``papers.json``/``.csv``/``.bib``, the Atom feeds and
-    per-topic BibTeX files."""
+    per-topic BibTeX files, in the order of :func:`export_names`."""
+    made = {**exports_with_related(site, view), **exports_without_related(view, options, templates_dir)}
+    return {name: made[name] for name in export_names(view)}
+
+
+def exports_with_related(site: Site, view: "SiteView") -> dict[str, bytes]:
+    """The data files that show related papers (``papers.json``): made once they are known."""
+    return {"papers.json": _papers_json_bytes(site, view, view.visible)}
+
+
+def exports_without_related(view: "SiteView", options: "BuildOptions", templates_dir: Path) -> dict[str, bytes]:
+    """The data files that do not show related papers: CSV, BibTeX and the feeds, which can
+    be made before related papers are computed."""
     # A paper's BibTeX entry is made once and joined into papers.bib and its topics' files.
     bibtex = {p.id: view.bibtex(p, options.site_url) for p in view.visible}
     feeds = _Feeds(view.visible, view, options, templates_dir)
     out = {
-        "papers.json": _papers_json_bytes(site, view, view.visible),
         "papers.csv": papers_csv(view.visible, view),
         "papers.bib": _bibtex_file([bibtex[p.id] for p in view.visible]),
         "feed.xml": feeds.feed(view.visible, title=options.site_name,

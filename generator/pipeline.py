@@ -201,22 +201,23 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
     in the plan's order (see :func:`produce`).
 
     Before related papers are computed, a process of lowest priority starts on the pages
-    that need neither them nor the map (index, listings, ...), using the moments the
-    computation leaves the second core idle, and the layout starts in a process of its
-    own.  Then a helper and this process take paper pages, a few at a time, until none is
-    left, so that they finish together; this process also makes the exports (which are
-    large: made here, they need not be sent) and, once the layout is there, the pages that
-    draw the map.  Forked processes hand their pages back through spools."""
+    and data files that need neither them nor the map (index, listings, feeds, BibTeX,
+    ...), using the moments the computation leaves the second core idle, and the layout
+    starts in a process of its own.  Then a helper and this process take paper pages, a
+    few at a time, until none is left, so that they finish together; this process also
+    makes papers.json and, once the layout is there, the pages that draw the map.  Forked
+    processes hand their files back through spools."""
     g, view, options = plan.gathered, plan.view, plan.options
     renderer = Renderer(plan.templates_dir, {"site": view})
     static_spool = Spool()
 
-    def static_share() -> list[tuple[str, int]]:
+    def static_share() -> list[tuple[str, int, bool]]:
         static_spool.write(dict(_static_pages(renderer, plan)))
+        static_spool.write(exports.exports_without_related(view, options, plan.templates_dir))
         return static_spool.contents()
 
-    # The pages that need neither related papers nor the map are made in the moments the
-    # work before the paper pages leaves the second core idle.
+    # The pages and files that need neither related papers nor the map are made in the
+    # moments the work before the paper pages leaves the second core idle.
     static = Forked(static_share, background=True)
     pending = _start_layout(plan, background=True)
     compute_related(g.papers, options.related)
@@ -224,13 +225,13 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
     cursor = SharedCursor(len(papers), PAGES_PER_CLAIM)
     spool = Spool()
 
-    def helper_share() -> list[tuple[str, int]]:
+    def helper_share() -> list[tuple[str, int, bool]]:
         for claim in cursor.claims():
             spool.write(_paper_pages(renderer, view, papers[claim.start : claim.stop]))
         return spool.contents()
 
     helper = Forked(helper_share)
-    made: dict[str, str | bytes] = dict(_exports(plan))
+    made: dict[str, str | bytes] = exports.exports_with_related(_site(plan, {}, {}, {}), view)
     layout = None
     for claim in cursor.claims():
         made.update(_paper_pages(renderer, view, papers[claim.start : claim.stop]))

@@ -129,42 +129,44 @@ class SharedCursor:
 
 
 class Spool:
-    """Texts a forked process hands back through a temporary file instead of a pipe.
+    """Pages and files a forked process hands back through a temporary file instead of a
+    pipe.
 
     A pipe holds 64 KiB: a process sending a hundred megabytes of pages waits for the
     other to read them, and both pickle and copy them on the way.  Written to a file (the
-    operating system's page cache) as they are made, the texts cost the maker next to
-    nothing, and the process that made the spool reads them all at once at the end.
-    Made before forking, so that both processes share the file; one process writes.
+    operating system's page cache) as they are made, they cost the maker next to nothing,
+    and the process that made the spool reads them all at once at the end.  Made before
+    forking, so that both processes share the file; one process writes.
     """
 
     def __init__(self) -> None:
         self._file = tempfile.TemporaryFile()
-        self._index: list[tuple[str, int]] = []
+        self._index: list[tuple[str, int, bool]] = []
 
-    def write(self, texts: dict[str, str]) -> None:
-        """Append *texts* (name -> text) to the file."""
-        data = [text.encode("utf-8") for text in texts.values()]
+    def write(self, items: dict[str, str] | dict[str, bytes] | dict[str, str | bytes]) -> None:
+        """Append *items* (name -> text or bytes) to the file."""
+        data = [value.encode("utf-8") if isinstance(value, str) else value for value in items.values()]
         self._file.write(b"".join(data))
-        self._index += zip(texts, map(len, data))
+        self._index += zip(items, map(len, data), [isinstance(value, str) for value in items.values()])
 
-    def contents(self) -> list[tuple[str, int]]:
-        """What this process wrote: (name, size in bytes) in order, to be passed to
-        :meth:`read` in the process that made the spool."""
+    def contents(self) -> list[tuple[str, int, bool]]:
+        """What this process wrote: (name, size in bytes, whether text) in order, to be
+        passed to :meth:`read` in the process that made the spool."""
         self._file.flush()
         return self._index
 
-    def read(self, contents: list[tuple[str, int]]) -> dict[str, str]:
-        """The texts listed in *contents*, by name; closes the file."""
+    def read(self, contents: list[tuple[str, int, bool]]) -> dict[str, str | bytes]:
+        """The items listed in *contents*, by name; closes the file."""
         self._file.seek(0)
         data = memoryview(self._file.read())
         self._file.close()
-        texts: dict[str, str] = {}
+        items: dict[str, str | bytes] = {}
         position = 0
-        for name, size in contents:
-            texts[name] = str(data[position : position + size], "utf-8")
+        for name, size, text in contents:
+            chunk = data[position : position + size]
+            items[name] = str(chunk, "utf-8") if text else bytes(chunk)
             position += size
-        return texts
+        return items
 
 
 class Background:

@@ -170,6 +170,21 @@ def test_a_feed_made_alone_matches_the_sites(site):
     assert alone == site.exports[f"topics/{topic.id}/feed.xml"]
 
 
+def test_only_papers_json_waits_for_related_papers(site):
+    """The other data files are made before related papers are known: none may show them."""
+    import copy
+
+    view, options = site.view, site.options
+    assert list(site.exports) == exports.export_names(view)
+    before = exports.exports_without_related(view, options, TEMPLATES)
+    assert sorted(before) == sorted(set(site.exports) - {"papers.json"})
+    unlinked = copy.deepcopy(view)
+    for p in unlinked.visible:
+        p.related, p.backlinks = [], []
+    assert exports.exports_without_related(unlinked, options, TEMPLATES) == before
+    assert exports.exports_with_related(site, unlinked) != exports.exports_with_related(site, view)
+
+
 # -- CSV
 
 
