@@ -38,6 +38,16 @@ FIELD_LABELS = {
 _NO_LINK = Markup("")
 
 
+def _named_link(made: dict[tuple[str, str], Named], page_src: str, name: str, target_src: str) -> Named:
+    """*name* escaped and the link to *target_src* from *page_src*, made once per folder of
+    pages (links from pages in one folder read the same) and kept in *made*."""
+    key = (_folder(page_src), target_src)
+    named = made.get(key)
+    if named is None:
+        named = made[key] = Named(escape.text(name), page_link(page_src, target_src))
+    return named
+
+
 def _coord(value: float) -> Markup:
     """An SVG coordinate, formatted once here rather than by the template for every use."""
     return escape.number(value, ".1f")
@@ -299,19 +309,11 @@ class SiteView:
 
     def topic_link(self, topic: Topic, page_src: str) -> Named:
         """A topic's name and link as the page at *page_src* shows them."""
-        key = (_folder(page_src), topic.id)
-        named = self._topic_links.get(key)
-        if named is None:
-            named = self._topic_links[key] = Named(escape.text(topic.name), page_link(page_src, urls.topic_src(topic.id)))
-        return named
+        return _named_link(self._topic_links, page_src, topic.name, urls.topic_src(topic.id))
 
     def listing_link(self, listing: Listing, page_src: str) -> Named:
         """A listing's title and link as the page at *page_src* shows them."""
-        key = (_folder(page_src), listing.id)
-        named = self._listing_links.get(key)
-        if named is None:
-            named = self._listing_links[key] = Named(escape.text(listing.title), page_link(page_src, urls.listing_src(listing.id)))
-        return named
+        return _named_link(self._listing_links, page_src, listing.title, urls.listing_src(listing.id))
 
     @property
     def top_topics(self) -> list[Topic]:
