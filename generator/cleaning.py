@@ -153,6 +153,7 @@ def classify_url(url: str) -> str:
 
 _SENTENCE_END = re.compile(r"(?<=[a-z0-9\)\]%][.!?])\s+(?=[A-Z\u201c\"(])")
 _ABBREVIATION_BEFORE = re.compile(r"\b(?:e\.g|i\.e|et al|etc|vs|cf|Fig|Eq|Sec|approx|resp|No)\.$", re.IGNORECASE)
+_ABBREVIATION_REACH = len("approx.")
 
 
 def first_sentence(text: str, limit: int = 240) -> str:
@@ -160,7 +161,8 @@ def first_sentence(text: str, limit: int = 240) -> str:
     sentence = text
     for m in _SENTENCE_END.finditer(text):
         # "e.g. ImageNet" or "et al. Their" do not end a sentence.
-        if not _ABBREVIATION_BEFORE.search(text, 0, m.start()):
+        # The longest abbreviation is "approx.": only the characters just before can hold one.
+        if not _ABBREVIATION_BEFORE.search(text, max(0, m.start() - _ABBREVIATION_REACH), m.start()):
             sentence = text[: m.start()]
             break
     if len(sentence) > limit:

@@ -111,3 +111,8 @@ def test_first_sentence():
     assert first_sentence("Trained on data (e.g. ImageNet) and more, et al. Find it. Then.") == (
         "Trained on data (e.g. ImageNet) and more, et al. Find it."
     )
+    # Abbreviations right at the start, or ending a longer word, which is no abbreviation.
+    assert first_sentence("Approx. Ten models. Then.") == "Approx. Ten models."
+    assert first_sentence("Fig. 3 shows. Then.") == "Fig. 3 shows."
+    assert first_sentence("It beats canvas. Then more.") == "It beats canvas."
+    assert first_sentence("Compared with Smith et al. We do better. Then.") == "Compared with Smith et al. We do better."
