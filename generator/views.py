@@ -48,20 +48,25 @@ def _named_link(made: dict[tuple[str, str], Named], page_src: str, name: str, ta
     return named
 
 
-def _coord(value: float) -> Markup:
-    """An SVG coordinate, formatted once here rather than by the template for every use."""
-    return escape.number(value, ".1f")
+def _coord(value: float) -> str:
+    """An SVG coordinate as pages print it."""
+    return format(value, ".1f")
 
 
-@functools.lru_cache(maxsize=None)
-def _around(k: int) -> list[tuple[float, float]]:
-    """Cosine and sine of the directions of *k* nodes evenly around a centre, the first
-    straight up (the same few for every graph)."""
-    out = []
-    for i in range(k):
-        angle = -math.pi / 2 + 2 * math.pi * i / k
-        out.append((math.cos(angle), math.sin(angle)))
-    return out
+# The neighbourhood graph: its centre, and how far out related papers sit (closer when more similar).
+_CENTRE_X, _CENTRE_Y = 180.0, 120.0
+_CENTRE = Markup(f"{_coord(_CENTRE_X)} {_coord(_CENTRE_Y)}")
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _place(i: int, k: int, score: float) -> Markup:
+    """Where node *i* of *k* related papers sits, ``"x y"``: evenly around the centre, the
+    first straight up (scores have three decimals, so the same few places come up again
+    and again)."""
+    angle = -math.pi / 2 + 2 * math.pi * i / k
+    r = 45 + (1 - min(max(score, 0.0), 1.0)) * 60
+    # Wider than high: x is stretched.
+    return Markup(f"{_coord(_CENTRE_X + r * math.cos(angle) * 1.4)} {_coord(_CENTRE_Y + r * math.sin(angle))}")
 
 
 _DENSEST_BLOCK = 256  # points compared with their neighbours at a time
@@ -144,8 +149,7 @@ class GraphNode(NamedTuple):
     """A paper in a neighbourhood graph."""
 
     n: int  # 0 for the paper of the page, else its number in the related list
-    x: Markup
-    y: Markup
+    place: Markup  # its centre, "x y" in the graph's coordinates
     title: Markup
     href: Markup  # its page from the page of the graph; empty for the paper of the page
 
@@ -163,10 +167,12 @@ class PaperLink(NamedTuple):
 
 
 class Graph(NamedTuple):
-    """A paper's neighbourhood graph: nodes, and edges as (x1, y1, x2, y2, touches the centre)."""
+    """A paper's neighbourhood graph: nodes, and as SVG path data its edges between related
+    papers and those to the paper of the page (drawn stronger)."""
 
     nodes: list[GraphNode]
-    edges: list[tuple[Markup, Markup, Markup, Markup, bool]]
+    edges: Markup
+    central: Markup
 
 
 @dataclass
@@ -300,7 +306,7 @@ class SiteView:
             src = urls.paper_src(p.id)
             link = self._paper_links[p.id] = PaperLink(
                 # Links from any paper page read the same: work them out from its own.
-                p.id, self._texts(p).title, page_link(src, src),
+                p.id, escape.text(p.title), page_link(src, src),
                 # The rendered pages of papers are siblings.
                 escape.url_path("../" + p.id + "/"),
                 tuple(r.id for r in p.related),
@@ -520,36 +526,29 @@ class SiteView:
         its related papers around it (closer when more similar), and the links among them."""
         if not related:
             return None
-        cx, cy = 180.0, 120.0
-        xs = [_coord(cx)]
-        ys = [_coord(cy)]
-        for (other, rel), (cos, sin) in zip(related, _around(len(related))):
-            r = 45 + (1 - min(max(rel.score, 0.0), 1.0)) * 60
-            # Wider than high: x is stretched.
-            xs.append(_coord(cx + r * cos * 1.4))
-            ys.append(_coord(cy + r * sin))
+        k = len(related)
+        places = [_CENTRE] + [_place(i, k, rel.score) for i, (_, rel) in enumerate(related)]
         neighbours = [self.paper_link(p)] + [other for other, _ in related]
-        nodes = [GraphNode(0, xs[0], ys[0], neighbours[0].title, _NO_LINK)]
-        nodes += [GraphNode(n, xs[n], ys[n], node.title, node.href) for n, node in enumerate(neighbours[1:], 1)]
+        nodes = [GraphNode(0, _CENTRE, neighbours[0].title, _NO_LINK)]
+        nodes += [GraphNode(n, places[n], node.title, node.href) for n, node in enumerate(neighbours[1:], 1)]
         # Papers are told apart by id: by the number of the last node of an id, should
         # one come twice.
         index = {node.id: n for n, node in enumerate(neighbours)}
         number = [index[node.id] for node in neighbours]
         centre = index[p.id]
         size = len(neighbours)
-        edges = []
+        edges: list[str] = []
+        central: list[str] = []
         seen: set[int] = set()
         for i, node in enumerate(neighbours):
             a = number[i]
-            for other_id in node.related:
-                b = index.get(other_id)
-                if b is None:
-                    continue
-                pair = a * size + b if a < b else b * size + a
-                if pair not in seen:
-                    seen.add(pair)
-                    edges.append((xs[i], ys[i], xs[b], ys[b], a == centre or b == centre))
-        return Graph(nodes, edges)
+            for b in map(index.get, node.related):
+                if b is not None:
+                    pair = a * size + b if a < b else b * size + a
+                    if pair not in seen:
+                        seen.add(pair)
+                        (central if a == centre or b == centre else edges).append(f"M{places[i]}L{places[b]}")
+        return Graph(nodes, Markup("".join(edges)), Markup("".join(central)))
 
     def timeline_view(self) -> dict[str, Any]:
         """Dated papers grouped by year and month, newest first, then the undated ones."""

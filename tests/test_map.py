@@ -105,5 +105,8 @@ def test_paper_pages_show_their_neighbourhood(built_site: Path):
     related = html.split('id="related"', 1)[1].split("</ol>", 1)[0]
     n = related.count("<li>")
     assert graph.count('class="rl-node"') == n and graph.count("rl-node--self") == 1
+    # A line from the paper to each of its related papers, drawn stronger than the rest.
+    central = re.search(r'<path class="rl-edge--centre" d="([^"]*)"', graph).group(1)
+    assert central.count("M180.0 120.0L") == central.count("M") == n
     for target in re.findall(r'<a xlink:href="\.\./([^/"]+)/" class="rl-node"', graph):
         assert (page.parent.parent / target / "index.html").is_file()

@@ -40,6 +40,11 @@ def _plain_edges(p: Paper, related: list[Paper]) -> list[tuple[str, str, bool]]:
     return out
 
 
+def _segments(path: str) -> list[tuple[str, str, str, str]]:
+    """The lines of SVG path data made of ``Mx yLx y`` segments."""
+    return [tuple(" ".join(segment.split("L")).split()) for segment in path.split("M")[1:]]
+
+
 def test_neighbourhood_edges_join_each_pair_once_in_the_order_first_seen():
     rng = random.Random(5)
     for _ in range(2000):
@@ -55,11 +60,12 @@ def test_neighbourhood_edges_join_each_pair_once_in_the_order_first_seen():
             if not related:
                 assert graph is None
                 continue
-            xs = [node.x for node in graph.nodes]
-            ys = [node.y for node in graph.nodes]
-            expected = [(xs[i], ys[i], xs[j], ys[j], central)
+            places = [node.place.split() for node in graph.nodes]
+            expected = [(*places[i], *places[j], central)
                         for i, j, central in _plain_edges(p, [site.by_id[r.id] for _, r in related])]
-            assert graph.edges == expected
+            # Lines to the paper of the page are drawn stronger, in a path of their own.
+            assert _segments(graph.central) == [edge[:4] for edge in expected if edge[4]]
+            assert _segments(graph.edges) == [edge[:4] for edge in expected if not edge[4]]
 
 
 def test_neighbourhood_nodes_sit_around_the_paper():
@@ -69,11 +75,11 @@ def test_neighbourhood_nodes_sit_around_the_paper():
     site = _site([a, b, c])
     graph = site.neighbourhood(a, [(site.paper_link(b), a.related[0]), (site.paper_link(c), a.related[1])])
     centre, first, second = graph.nodes
-    assert (centre.n, centre.x, centre.y, centre.title, centre.href) == (0, "180.0", "120.0", "A &#42;star&#42;", "")
-    assert (first.n, first.x, first.y, first.href) == (1, "180.0", "75.0", "../b/")  # straight up, as close as can be
-    assert (second.n, second.x, second.y) == (2, "180.0", "225.0")  # straight down, as far as can be
-    assert graph.edges == [("180.0", "120.0", "180.0", "75.0", True), ("180.0", "120.0", "180.0", "225.0", True),
-                           ("180.0", "75.0", "180.0", "225.0", False)]
+    assert (centre.n, centre.place, centre.title, centre.href) == (0, "180.0 120.0", "A &#42;star&#42;", "")
+    assert (first.n, first.place, first.href) == (1, "180.0 75.0", "../b/")  # straight up, as close as can be
+    assert (second.n, second.place) == (2, "180.0 225.0")  # straight down, as far as can be
+    assert graph.central == "M180.0 120.0L180.0 75.0M180.0 120.0L180.0 225.0"
+    assert graph.edges == "M180.0 75.0L180.0 225.0"
 
 
 def test_densest_point_is_found_as_by_comparing_every_pair():
