@@ -21,7 +21,6 @@ live rebuild whose papers did not change does no work.
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from collections import OrderedDict
@@ -441,7 +440,7 @@ def _compute(ordered: list[Paper], options: RelatedOptions) -> _Result:
 def _vectors(ordered: list[Paper], options: RelatedOptions) -> tuple[sp.csr_matrix, np.ndarray]:
     """Text vectors of *ordered* (rows in that order) and the names of their columns, cached
     by text and weighting options."""
-    key = _digest([options.title_weight, options.max_df], [s for p in ordered for s in (p.id, p.title, p.abstract)])
+    key = _vector_key(ordered, options)
     cached = _VECTOR_CACHE.get(key)
     if cached is None:
         cached = _weigh(*_count_features([(p.title, p.abstract) for p in ordered]), options)
@@ -821,21 +820,27 @@ def _term_words(term: str) -> tuple[tuple[str, ...], frozenset[str]]:
 # --- cache -----------------------------------------------------------------------------
 
 
+# A cache key is every input itself, as a tuple: looking it up hashes each text once (a
+# string keeps its hash) and a hit compares them, which costs a fraction of a digest of the
+# same texts.  The cache holds the texts of the few corpora it keeps.
+_Key = tuple[Any, ...]
+
+
 class _ResultCache:
-    """The last few results, keyed by a hash of everything they depend on.  Values are
-    never handed out as they are: callers copy or build new objects from them."""
+    """The last few results, keyed by everything they depend on.  Values are never handed
+    out as they are: callers copy or build new objects from them."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._entries: OrderedDict[str, object] = OrderedDict()
+        self._entries: OrderedDict[_Key, object] = OrderedDict()
 
-    def get(self, key: str) -> Any:
+    def get(self, key: _Key) -> Any:
         if key in self._entries:
             self._entries.move_to_end(key)
             return self._entries[key]
         return None
 
-    def put(self, key: str, value: object) -> None:
+    def put(self, key: _Key, value: object) -> None:
         self._entries[key] = value
         self._entries.move_to_end(key)
         while len(self._entries) > self._size:
@@ -850,18 +855,12 @@ _CACHE = _ResultCache(size=4)
 _VECTOR_CACHE = _ResultCache(size=1)
 
 
-def _cache_key(ordered: list[Paper], options: RelatedOptions) -> str:
-    fields: list[str] = []
+def _cache_key(ordered: list[Paper], options: RelatedOptions) -> _Key:
+    fields: list[Any] = [json.dumps(asdict(options), sort_keys=True)]
     for p in ordered:
-        topics = p.topic_ids
-        fields += (p.id, p.title, p.abstract, str(len(topics)), *topics, "1" if p.hidden else "0")
-    return _digest(asdict(options), fields)
+        fields += (p.id, p.title, p.abstract, tuple(p.topic_ids), p.hidden)
+    return tuple(fields)
 
 
-def _digest(settings: object, fields: list[str]) -> str:
-    """SHA-256 of *settings* (as JSON) and of the strings *fields*, whose lengths are hashed
-    too, so that no two different lists of fields hash the same text."""
-    digest = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
-    digest.update(json.dumps([len(field) for field in fields]).encode())
-    digest.update("".join(fields).encode())
-    return digest.hexdigest()
+def _vector_key(ordered: list[Paper], options: RelatedOptions) -> _Key:
+    return (options.title_weight, options.max_df, *[s for p in ordered for s in (p.id, p.title, p.abstract)])

@@ -508,6 +508,16 @@ def test_cache_serves_repeats_with_fresh_objects(monkeypatch):
     changed_topics[2].topics = [TopicTag(topic="model-merging", score=1.0)]
     compute_related(changed_topics)
     assert len(calls) == 4
+    changed_hidden = tiny_papers()
+    changed_hidden[1].hidden = True
+    compute_related(changed_hidden)
+    assert len(calls) == 5
+    compute_related(tiny_papers(), RelatedOptions(k=3))
+    assert len(calls) == 6
+    hidden_again = tiny_papers()
+    hidden_again[1].hidden = True
+    compute_related(hidden_again)
+    assert len(calls) == 6  # an input seen lately, in other objects: still cached
 
 
 def test_text_vectors_reuse_the_work_of_compute_related(monkeypatch):
