@@ -9,6 +9,7 @@ depend on where the work ran.
 
 from __future__ import annotations
 
+import mmap
 import multiprocessing
 import os
 import tempfile
@@ -157,15 +158,22 @@ class Spool:
 
     def read(self, contents: list[tuple[str, int, bool]]) -> dict[str, str | bytes]:
         """The items listed in *contents*, by name; closes the file."""
-        self._file.seek(0)
-        data = memoryview(self._file.read())
-        self._file.close()
         items: dict[str, str | bytes] = {}
-        position = 0
-        for name, size, text in contents:
-            chunk = data[position : position + size]
-            items[name] = str(chunk, "utf-8") if text else bytes(chunk)
-            position += size
+        if sum(size for _, size, _ in contents):
+            # Items are made straight from the file's pages in the page cache: reading it
+            # into memory first would allocate (and fault in) a hundred megabytes more.
+            with mmap.mmap(self._file.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                data = memoryview(mapped)
+                position = 0
+                for name, size, text in contents:
+                    chunk = data[position : position + size]
+                    items[name] = str(chunk, "utf-8") if text else bytes(chunk)
+                    chunk.release()
+                    position += size
+                data.release()
+        else:
+            items = {name: "" if text else b"" for name, _, text in contents}
+        self._file.close()
         return items
 
 

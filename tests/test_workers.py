@@ -194,6 +194,19 @@ def test_texts_come_back_through_a_spool_as_written():
     assert list(texts) == ["a.md", "b.md", "c.md"]
 
 
+def test_files_and_empty_items_come_back_through_a_spool():
+    spool = Spool()
+
+    def write() -> list[tuple[str, int, bool]]:
+        spool.write({"map.svg": b"<svg/>", "empty.md": ""})
+        spool.write({"none.bin": b""})
+        return spool.contents()
+
+    assert spool.read(Forked(write).result()) == {"map.svg": b"<svg/>", "empty.md": "", "none.bin": b""}
+    nothing = Spool()
+    assert nothing.read(Forked(lambda: (nothing.write({"a.md": ""}), nothing.contents())[1]).result()) == {"a.md": ""}
+
+
 def test_a_background_process_runs_at_the_lowest_priority():
     here = os.nice(0)
     assert Forked(lambda: os.nice(0), background=True).result() == min(19, here + 19)
