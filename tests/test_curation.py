@@ -238,3 +238,23 @@ def test_curated_site_shows_every_edit(tmp_path, small_content):
     data = {p["id"]: p for p in json.loads((site / "papers.json").read_text(encoding="utf-8"))["papers"]}
     assert data[A]["overridden"] == ["authors", "featured", "note", "status", "title"]
     assert data[A]["aliases"] == [B] and C not in data and data["hand-added-paper"]["hand_added"] is True
+
+
+def test_yaml_files_read_the_same_with_either_parser(monkeypatch):
+    """libyaml reads hand-edited YAML fast; PyYAML's own parser, which words the errors,
+    must give the same nodes at the same places."""
+    from generator import yamlio
+
+    def nodes(node) -> list:
+        out = [(node.kind, node.loc.line, node.loc.col, node.value, node.plain)]
+        for child in node.children:
+            out += nodes(child)
+        for key, value in node.items:
+            out += nodes(key) + nodes(value)
+        return out
+
+    tricky = "ä: {ß: [1, 'x', \"é\"]}\nkey: ✎✎ value\nlist:\n  - a\n  -   b\nlit: |\n  two\n  lines\nno: ~\n"
+    texts = [Path("content/topics.yaml").read_text(encoding="utf-8"), tricky]
+    fast = [nodes(yamlio.load_yaml(Path("t.yaml"), Diagnostics(), text=text).root) for text in texts]
+    monkeypatch.setattr(yamlio, "_FAST_LOADER", None)
+    assert fast == [nodes(yamlio.load_yaml(Path("t.yaml"), Diagnostics(), text=text).root) for text in texts]
