@@ -13,9 +13,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
-from . import exports, views
+from . import exports, related, views
 from .catalog import build_catalog
 from .diagnostics import ContentError, Diagnostics
 from .models import Listing, Paper, Site
@@ -67,15 +67,18 @@ class Gathered:
 
 def gather(content_dir: Path, options: BuildOptions, diagnostics: Diagnostics) -> Gathered:
     """Read, merge, curate, tag and link all content; stops with every content error at once."""
-    g = read_content(content_dir, diagnostics)
+    g = read_content(content_dir, diagnostics, for_related=True)
     diagnostics.raise_if_errors()
     compute_related(g.papers, options.related)
     return g
 
 
-def read_content(content_dir: Path, diagnostics: Diagnostics) -> Gathered:
+def read_content(content_dir: Path, diagnostics: Diagnostics, *, for_related: bool = False) -> Gathered:
     """Read, merge, curate and tag all content, recording (not raising) every problem, so
-    that ``readinglist check`` can report on content the build would refuse."""
+    that ``readinglist check`` can report on content the build would refuse.
+
+    *for_related*: related papers are computed next; the processes that score topics read
+    the papers' features for them too, from the words they have just normalised."""
     content_dir = Path(content_dir)
     listings = load_listings(content_dir, diagnostics)
     catalog = build_catalog(listings)
@@ -84,8 +87,17 @@ def read_content(content_dir: Path, diagnostics: Diagnostics) -> Gathered:
     papers = apply_curation(catalog, curation, diagnostics)
     taxonomy_path = content_dir / "topics.yaml"
     taxonomy = load_taxonomy(taxonomy_path, diagnostics)
-    visible = [p for p in papers if not p.hidden]
-    assign_topics(visible, taxonomy, curation.manual_topics, diagnostics)
+    visible = [p for p in papers if not p.hidden]  # in id order, as related papers read them
+    if not for_related:
+        assign_topics(visible, taxonomy, curation.manual_topics, diagnostics)
+    else:
+        texts = [text for p in visible for text in (p.title, p.abstract)]
+
+        def read(ranges: list[range]) -> Any:
+            return related.read_features(texts, [range(2 * r.start, 2 * r.stop) for r in ranges])
+
+        related.remember_features(texts, assign_topics(visible, taxonomy, curation.manual_topics, diagnostics,
+                                                       alongside=read))
     return Gathered(listings, papers, taxonomy, curation, entry_count, entry_count - len(catalog))
 
 
@@ -118,7 +130,7 @@ def plan_site(content_dir: Path, templates_dir: Path, options: BuildOptions | No
     options = options or BuildOptions()
     diagnostics = Diagnostics()
     with collection_paused():
-        g = read_content(content_dir, diagnostics)
+        g = read_content(content_dir, diagnostics, for_related=True)
         diagnostics.raise_if_errors()
         view = views.SiteView(g.listings, g.papers, g.taxonomy, options)
     # Pages that need neither related papers nor the map come first, then paper pages,

@@ -212,6 +212,7 @@ def clear_cache() -> None:
     memory back)."""
     _CACHE.clear()
     _VECTOR_CACHE.clear()
+    _READ.clear()
 
 
 def text_features(text: str) -> list[str]:
@@ -301,14 +302,38 @@ def _feature_occurrences(texts: list[str]) -> _Occurrences:
 
     Occurrences come in runs of texts; within a run, the words of its texts, then their
     phrases, each in text order.  For many texts, where forking is safe, a second process
-    takes part of them, with words of its own numbering, merged afterwards.
+    takes part of them, with words of its own numbering, merged afterwards.  Texts read
+    already (see :func:`read_features`) are not read again.
     """
+    key = tuple(texts)
+    if key in _READ:
+        return _READ.pop(key)
     if len(texts) < _SPLIT_MIN_TEXTS or not can_fork():
         return _occurrences_of(texts, [range(len(texts))])
     cursor = SharedCursor(len(texts), _TEXTS_PER_CLAIM)
     helper = Forked(lambda: _occurrences_of(texts, cursor.claims()))
     mine = _occurrences_of(texts, cursor.claims())
     return _merge_occurrences(mine, helper.result())
+
+
+# Feature occurrences read ahead (see read_features), by the texts they were read from.
+_READ: dict[tuple[str, ...], _Occurrences] = {}
+
+
+def read_features(texts: list[str], parts: list[range]) -> _Occurrences:
+    """The features of the *parts* of *texts* (ranges of them), read in this process, so
+    that reading them can share the work of a forked process that has just normalised
+    them (topic scoring does): see :func:`remember_features`.  *texts* are each paper's
+    title and abstract, papers in the order of their ids, as related papers read them."""
+    return _occurrences_of(texts, parts)
+
+
+def remember_features(texts: list[str], readings: list[_Occurrences]) -> None:
+    """Keep the :func:`read_features` of *texts* made by one or two processes, which
+    together read every text once, for computing related papers of these texts next."""
+    _READ.clear()  # only the latest corpus is asked for
+    merged = readings[0] if len(readings) == 1 else _merge_occurrences(*readings)
+    _READ[tuple(texts)] = merged
 
 
 def _merge_occurrences(first: _Occurrences, second: _Occurrences) -> _Occurrences:

@@ -260,20 +260,6 @@ def clause_text(text: str) -> str:
     return hit
 
 
-def known_clause_texts(texts: list[str]) -> dict[str, str]:
-    """:func:`clause_text` of each of *texts*, by text: for a forked process to send back
-    what it normalised, so that its parent need not do it again (see :func:`remember`)."""
-    return {text: clause_text(text) for text in texts}
-
-
-def remember(normalised: dict[str, str]) -> None:
-    """Take *normalised* (from :func:`known_clause_texts` in another process) as results of
-    :func:`clause_text` here."""
-    if len(_CLAUSE_TEXTS) + len(normalised) > _CLAUSE_TEXTS_MAX:
-        _CLAUSE_TEXTS.clear()
-    _CLAUSE_TEXTS.update(normalised)
-
-
 def words(text: str) -> list[str]:
     """The normalised words of *text*."""
     return normalise(text).split()

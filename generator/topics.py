@@ -28,14 +28,16 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable, TypeVar
 
 from .diagnostics import Diagnostics, Location, did_you_mean, display_path
 from .models import Paper, Topic, TopicTag
-from .textnorm import CLAUSE_BREAK, alternation, clause_text, known_clause_texts, normalise, remember
+from .textnorm import CLAUSE_BREAK, alternation, clause_text, normalise
 from .workers import Forked, SharedCursor, can_fork
 from .yamlio import Node, load_yaml
 
 _SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*\Z")
+_T = TypeVar("_T")  # what the work alongside topic scoring returns (see assign_topics)
 
 ROOT_KEYS = {"settings": "mapping", "topics": "list"}
 SETTINGS_KEYS = {
@@ -508,8 +510,9 @@ def _check_parents(topics: list[Topic], parent_locs: dict[str, Location], diagno
 
 
 def assign_topics(
-    papers: list[Paper], taxonomy: Taxonomy, manual: dict[str, ManualTopics], diagnostics: Diagnostics
-) -> None:
+    papers: list[Paper], taxonomy: Taxonomy, manual: dict[str, ManualTopics], diagnostics: Diagnostics,
+    *, alongside: Callable[[list[range]], _T] | None = None,
+) -> list[_T]:
     """Set ``paper.topics`` for every paper from the rules and the hand edits.
 
     Topics added by hand come first and are always kept; removed ones never appear, not even
@@ -518,7 +521,12 @@ def assign_topics(
     (``inherit_parent``) takes no place of its own.  Every tag records why it was given.  A
     paper with no match above the threshold gets its best-scoring topic as a weak tag, or
     the fallback topic when nothing matched at all.  Unknown topic ids in the hand edits are
-    errors at the edit's location."""
+    errors at the edit's location.
+
+    *alongside*, if given, is more work on the same papers that reads what scoring has
+    just normalised (the features of related papers): each process that takes part in
+    scoring calls it with the ranges of *papers* it scored, and what it returns comes back
+    in the list this returns, this process's first."""
     known = {t.id for t in taxonomy.topics}
     for pid in sorted(manual):
         edit = manual[pid]
@@ -528,8 +536,10 @@ def assign_topics(
                 diagnostics.error(f"unknown topic '{tid}' in topics of '{pid}'{hint}", edit.location)
         for tid in sorted(set(edit.add) & set(edit.remove)):
             diagnostics.error(f"topic '{tid}' is both added and removed for '{pid}'", edit.location)
-    for paper, scores in zip(papers, _rule_scores(papers, taxonomy)):
-        paper.topics = _choose(paper, scores, taxonomy, manual.get(paper.id), known, diagnostics)
+    scores, alongside_results = _rule_scores(papers, taxonomy, alongside)
+    for paper, paper_scores in zip(papers, scores):
+        paper.topics = _choose(paper, paper_scores, taxonomy, manual.get(paper.id), known, diagnostics)
+    return alongside_results
 
 
 # Below this many papers a second process for half of the rule scores does not pay.
@@ -542,32 +552,30 @@ PAPERS_PER_CLAIM = 100
 _Scores = list[dict[str, tuple[float, list[str]]]]
 
 
-def _rule_scores(papers: list[Paper], taxonomy: Taxonomy) -> _Scores:
-    """The rule scores of each paper.  For a long list a forked process, where that is safe,
-    shares the scoring, a few papers at a time, and sends back its normalised texts too,
-    which related papers read next."""
+def _rule_scores(
+    papers: list[Paper], taxonomy: Taxonomy, alongside: Callable[[list[range]], _T] | None
+) -> tuple[_Scores, list[_T]]:
+    """The rule scores of each paper, and what *alongside* returned in each process (see
+    :func:`assign_topics`).  For a long list a forked process, where that is safe, shares
+    the scoring, a few papers at a time."""
 
     def score(part: list[Paper]) -> _Scores:
         return [taxonomy._score_normalised(clause_text(p.title), clause_text(p.abstract)) for p in part]
 
     if len(papers) < SPLIT_MIN_PAPERS or not can_fork():
-        return score(papers)
+        return score(papers), [alongside([range(len(papers))])] if alongside else []
     cursor = SharedCursor(len(papers), PAPERS_PER_CLAIM)
 
-    def share() -> dict[int, _Scores]:
-        return {claim.start: score(papers[claim.start : claim.stop]) for claim in cursor.claims()}
+    def share() -> tuple[dict[int, _Scores], list[_T]]:
+        scored = {claim.start: score(papers[claim.start : claim.stop]) for claim in cursor.claims()}
+        ranges = [range(start, start + len(part)) for start, part in scored.items()]
+        return scored, [alongside(ranges)] if alongside else []
 
-    def helper_share() -> tuple[dict[int, _Scores], dict[str, str]]:
-        scored = share()
-        texts = [t for start, part in scored.items() for p in papers[start : start + len(part)] for t in (p.title, p.abstract)]
-        return scored, known_clause_texts(texts)
-
-    helper = Forked(helper_share)
-    scored = share()
-    theirs, normalised = helper.result()
-    remember(normalised)
+    helper = Forked(share)
+    scored, mine = share()
+    theirs, their_results = helper.result()
     scored.update(theirs)
-    return [scores for start in sorted(scored) for scores in scored[start]]
+    return [scores for start in sorted(scored) for scores in scored[start]], mine + their_results
 
 
 def _choose(

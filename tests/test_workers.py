@@ -64,26 +64,45 @@ def test_a_child_that_dies_is_reported_not_waited_for():
         background.close()
 
 
-def test_topics_scored_in_two_processes_are_the_same(monkeypatch, small_content):
-    from generator import textnorm, topics
+def test_topics_scored_and_features_read_in_two_processes_are_the_same(monkeypatch, small_content):
+    from generator import related, topics
     from generator.diagnostics import Diagnostics
     from generator.pipeline import read_content
 
-    def tags() -> dict[str, list]:
-        papers = read_content(small_content, Diagnostics()).papers
-        return {p.id: [(t.topic, t.score, t.matched, t.inherited_from) for t in p.topics] for p in papers}
+    reads = []
+    read_features = related.read_features
+    monkeypatch.setattr(related, "read_features", lambda texts, parts: reads.append(parts) or read_features(texts, parts))
 
-    alone = tags()
-    monkeypatch.setattr(textnorm, "_CLAUSE_TEXTS", {})
+    def read() -> tuple[dict[str, list], tuple]:
+        related.clear_cache()
+        papers = read_content(small_content, Diagnostics(), for_related=True).papers
+        tags = {p.id: [(t.topic, t.score, t.matched, t.inherited_from) for t in p.topics] for p in papers}
+        visible = [(p.title, p.abstract) for p in papers if not p.hidden]
+        assert len(related._READ) == 1  # read with the topics: not read again here
+        counts = related._count_features(visible)
+        assert not related._READ
+        return tags, counts
+
+    alone, alone_counts = read()
+    assert reads == [[range(0, 2 * len(alone))]]
+    reads.clear()
     monkeypatch.setattr(topics, "SPLIT_MIN_PAPERS", 2)
+    monkeypatch.setattr(topics, "PAPERS_PER_CLAIM", 1)
+    score = topics.Taxonomy._score_normalised
+    # Slow enough that the helper, started a little later, takes papers too.
+    monkeypatch.setattr(topics.Taxonomy, "_score_normalised", lambda *a: time.sleep(0.1) or score(*a))
     monkeypatch.setattr(topics, "can_fork", lambda: True)
     forked = []
     monkeypatch.setattr(topics, "Forked", lambda work: forked.append(1) or Forked(work))
-    assert tags() == alone
-    assert forked == [1]
-    # The helper's normalised texts are kept here, for related papers next.
-    assert len(textnorm._CLAUSE_TEXTS) == 2 * len(alone)
+    together, counts = read()
+    assert together == alone and forked == [1]
     assert any(t for ts in alone.values() for t in ts)
+    # This process read the features of the papers it scored, the helper the others'.
+    mine = sum(len(r) for r in reads[0])
+    assert 0 < mine < 2 * len(alone) and all(len(r) % 2 == 0 for r in reads[0])
+    assert list(counts[2]) == list(alone_counts[2])  # the same feature names, in the same columns
+    for ours, theirs in zip(counts[:2], alone_counts[:2]):
+        assert (ours != theirs).nnz == 0 and ours.shape == theirs.shape
 
 
 def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_content):
