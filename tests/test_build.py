@@ -174,7 +174,7 @@ def test_pages_made_beside_mkdocs_give_the_same_site(tmp_path: Path, small_conte
     a, b = _site_files(tmp_path / "beside"), _site_files(tmp_path / "alone")
     assert sorted(a) == sorted(b)
     assert [name for name in a if a[name] != b[name]] == []
-    assert b'"id": "model-merging-for-multi-task-learning"' in a["papers.json"]
+    assert b'"id":"model-merging-for-multi-task-learning"' in a["papers.json"]
     for result in (beside, alone):
         lines = [line for line in result.stderr.splitlines() if "readinglist:" in line]
         assert len(lines) == 1 and "; map: " in lines[0], result.stderr
