@@ -287,7 +287,7 @@ def _map_pages(renderer: Renderer, plan: Plan, layout: Layout) -> Iterator[tuple
     for topic in view.topics:
         src = urls.topic_src(topic.id)
         yield src, renderer.page("topic.md.j2", src, topic=topic, view=view.topic_view(topic))
-    yield "map.md", renderer.page("map.md.j2", "map.md", view=view.map_view())
+    yield "map.md", renderer.page("map.md.j2", "map.md", view=view.map_view("map.md"))
     for name in ASSETS:
         if name == MAP_BASE:
             yield name, renderer.page("map-base.svg.j2", name, path=view.map_path(view.visible)).encode("utf-8")

@@ -25,14 +25,18 @@ def paper_id(title: str) -> str:
     return slug(title)
 
 
+# The folder of the paper pages.
+PAPERS = "papers"
+
+
 def paper_src(pid: str) -> str:
     """Source path of a paper page."""
-    return f"papers/{pid}.md"
+    return f"{PAPERS}/{pid}.md"
 
 
 def paper_url(pid: str) -> str:
     """Site-relative URL of a paper page."""
-    return f"papers/{pid}/"
+    return f"{PAPERS}/{pid}/"
 
 
 def topic_src(tid: str) -> str:

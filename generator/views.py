@@ -476,14 +476,17 @@ class SiteView:
         c = self.colour.get(self.primary.get(p.id, ""))
         return "x" if c is None else str(c)
 
-    def map_view(self) -> dict[str, Any]:
-        """Dots, legend and cluster labels of the map page."""
+    def map_view(self, page_src: str) -> dict[str, Any]:
+        """Dots, legend and cluster labels of the map page at *page_src*; each dot links to
+        its paper from there."""
         dots = []
         by_main_topic: dict[str | None, list[tuple[float, float]]] = {}  # positions
+        # The map links to every paper: the way to their folder is worked out once.
+        folder = urls.relative_url(page_src, urls.PAPERS + "/")
         for p in self.visible:
             pos = self.positions.get(p.id)
             if pos is not None:
-                dots.append((p.url, pos[0], pos[1], self.colour_of(p), self._texts(p).title))
+                dots.append((escape.url_path(f"{folder}{p.id}/"), pos[0], pos[1], self.colour_of(p), escape.text(p.title)))
                 by_main_topic.setdefault(self.primary.get(p.id), []).append(pos)
         labels = []
         placed: list[tuple[float, float, float]] = []  # x, y, half width of labels so far

@@ -139,7 +139,8 @@ def test_map_counts_each_paper_under_its_main_topic():
     papers = [_paper(f"p{i}", topics=[TopicTag("t1" if i % 3 else "t2", 3.0)]) for i in range(9)]
     site = _site(papers, topics)
     site.set_layout({p.id: (float(10 * i), 20.0) for i, p in enumerate(papers)}, "test")
-    view = site.map_view()
+    view = site.map_view("map.md")
     assert [(t.id, n) for t, n in view["clusters"]] == [("t1", 6), ("t2", 3), ("t3", 0)]
-    assert [(url, x, y) for url, x, y, _, _ in view["dots"]][:2] == [("papers/p0/", 0.0, 20.0), ("papers/p1/", 10.0, 20.0)]
+    assert [(href, x, y) for href, x, y, _, _ in view["dots"]][:2] == [("../papers/p0/", 0.0, 20.0), ("../papers/p1/", 10.0, 20.0)]
+    assert site.map_view("deeper/map.md")["dots"][0][0] == "../../papers/p0/"
     assert site.map_path(papers[:2]) == "M0 20h0M10 20h0"
