@@ -23,8 +23,57 @@ def build_catalog(listings: list[Listing]) -> list[Paper]:
     groups: dict[str, list[Entry]] = {}
     for listing in listings:
         for entry in listing.entries:
-            groups.setdefault(paper_id(strip_invisible(entry.title)), []).append(entry)
+            groups.setdefault(_paper_id(entry.title), []).append(entry)
     return [_merge(pid, entries, captured) for pid, entries in sorted(groups.items())]
+
+
+# What merging makes of the texts of an entry, by text: the paper id a title gives, and
+# titles and abstracts cleaned (with the short name of the entry's title).  A process that
+# read some listings works them out and hands them over (see prepare_entries), and the same
+# titles come again and again in the listings of a long-running process (bounded there).
+_IDS: dict[str, str] = {}
+_CLEANED: dict[tuple[str, str | None], str] = {}
+_KEPT_MAX = 1 << 16
+
+
+def _paper_id(title: str) -> str:
+    pid = _IDS.get(title)
+    if pid is None:
+        if len(_IDS) >= _KEPT_MAX:
+            _IDS.clear()
+        pid = _IDS[title] = paper_id(strip_invisible(title))
+    return pid
+
+
+def _cleaned(text: str, name: str | None) -> str:
+    hit = _CLEANED.get((text, name))
+    return clean_text(text, name) if hit is None else hit
+
+
+_Prepared = tuple[dict[str, str], dict[tuple[str, str | None], str]]
+
+
+def prepare_entries(entries: list[Entry]) -> _Prepared:
+    """What merging *entries* into papers needs from their texts, worked out ahead (paper
+    ids, cleaned titles and abstracts), for a process that parsed listings to hand over
+    with their entries (see :func:`remember_prepared`)."""
+    ids: dict[str, str] = {}
+    cleaned: dict[tuple[str, str | None], str] = {}
+    for entry in entries:
+        ids[entry.title] = _paper_id(entry.title)
+        name = short_name(entry.title)
+        for text in (entry.title, entry.abstract):
+            cleaned[text, name] = clean_text(text, name)
+    return ids, cleaned
+
+
+def remember_prepared(prepared: _Prepared) -> None:
+    """Take what :func:`prepare_entries` worked out in another process as worked out here."""
+    ids, cleaned = prepared
+    for kept, new in ((_IDS, ids), (_CLEANED, cleaned)):
+        if len(kept) + len(new) > _KEPT_MAX:
+            kept.clear()
+        kept.update(new)  # type: ignore[attr-defined]
 
 
 def _merge(pid: str, entries: list[Entry], captured: dict) -> Paper:
@@ -33,8 +82,8 @@ def _merge(pid: str, entries: list[Entry], captured: dict) -> Paper:
     name = short_name(first.title)
     paper = Paper(
         id=pid,
-        title=clean_text(first.title, name),
-        abstract=clean_text(raw_abstract, name),
+        title=_cleaned(first.title, name),
+        abstract=_cleaned(raw_abstract, name),
         raw_title=first.title,
         raw_abstract=raw_abstract,
     )

@@ -16,14 +16,14 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from . import exports, related, views
-from .catalog import build_catalog
+from .catalog import build_catalog, prepare_entries, remember_prepared
 from .diagnostics import ContentError, Diagnostics
 from .models import Listing, Paper, Site
 from .overrides import Curation, apply_curation, load_curation
 from .layout import Layout, PendingLayout, start_layout
 from .related import RelatedOptions, compute_related, text_vectors
 from .render import Renderer
-from .sources import load_listings
+from .sources import find_listings, load_listings, read_entries
 from .topics import Taxonomy, assign_topics, load_taxonomy
 from . import urls
 from .memory import collection_paused
@@ -80,7 +80,8 @@ def read_content(content_dir: Path, diagnostics: Diagnostics, *, for_related: bo
     *for_related*: related papers are computed next; the processes that score topics read
     the papers' features for them too, from the words they have just normalised."""
     content_dir = Path(content_dir)
-    listings = load_listings(content_dir, diagnostics)
+    listings = find_listings(content_dir, diagnostics)
+    _read_listings(listings, diagnostics)
     catalog = build_catalog(listings)
     entry_count = sum(len(listing.entries) for listing in listings)
     curation = load_curation(content_dir, diagnostics)
@@ -99,6 +100,43 @@ def read_content(content_dir: Path, diagnostics: Diagnostics, *, for_related: bo
         related.remember_features(texts, assign_topics(visible, taxonomy, curation.manual_topics, diagnostics,
                                                        alongside=read))
     return Gathered(listings, papers, taxonomy, curation, entry_count, entry_count - len(catalog))
+
+
+# From this much listing text a forked process shares the reading (the build's first step,
+# which nothing else can run beside).
+READ_SPLIT_MIN_BYTES = 2 << 20
+
+
+def _read_listings(listings: list[Listing], diagnostics: Diagnostics) -> None:
+    """Read and parse every listing into its entries (:func:`sources.read_entries`).
+
+    For a large list, where forking is safe, a forked process takes some of the listings,
+    one at a time, and works out for their entries what merging them needs
+    (:func:`catalog.prepare_entries`) too; entries and problems are kept in listing order."""
+    size = sum(listing.path.stat().st_size for listing in listings if listing.path.is_file())
+    if len(listings) < 2 or size < READ_SPLIT_MIN_BYTES or not can_fork():
+        for listing in listings:
+            read_entries(listing, diagnostics)
+        return
+    cursor = SharedCursor(len(listings), 1)
+
+    def share() -> dict[int, tuple[list, list, Any]]:
+        done = {}
+        for claim in cursor.claims():
+            for i in claim:
+                found = Diagnostics()
+                read_entries(listings[i], found)
+                done[i] = (listings[i].entries, found.items, prepare_entries(listings[i].entries))
+        return done
+
+    helper = Forked(share)
+    mine = share()  # what this process prepared is kept here already
+    theirs = helper.result()
+    for i, listing in enumerate(listings):
+        listing.entries, items, _ = mine[i] if i in mine else theirs[i]
+        diagnostics.items.extend(items)
+        if i in theirs:
+            remember_prepared(theirs[i][2])
 
 
 @dataclass

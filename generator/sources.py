@@ -230,7 +230,16 @@ def _apply_meta(entry: Entry, meta: _Meta, listing: Listing, loc: Location, diag
 
 
 def load_listings(content_dir: Path, diagnostics: Diagnostics) -> list[Listing]:
-    """Every listing under ``content/sources/`` with its description, parsed into entries.
+    """Every listing under ``content/sources/`` with its description, parsed into entries
+    (:func:`find_listings`, then :func:`read_entries` of each)."""
+    listings = find_listings(content_dir, diagnostics)
+    for listing in listings:
+        read_entries(listing, diagnostics)
+    return listings
+
+
+def find_listings(content_dir: Path, diagnostics: Diagnostics) -> list[Listing]:
+    """Every listing under ``content/sources/`` with its description, not read yet.
 
     Listings described in ``sources.yaml`` come first, in that file's order; files it does
     not describe follow by name, each with a warning.  A description without a file is an
@@ -253,11 +262,14 @@ def load_listings(content_dir: Path, diagnostics: Diagnostics) -> list[Listing]:
                 Location(display_path(path)),
             )
             listings.append(Listing(id=lid, path=path, title=title))
-    for listing in listings:
-        listing.entries = _parse_cached(read_text(listing.path), listing, diagnostics)
-        if not listing.entries:
-            diagnostics.warning("this listing holds no papers", Location(display_path(listing.path)))
     return listings
+
+
+def read_entries(listing: Listing, diagnostics: Diagnostics) -> None:
+    """Read and parse the file of *listing* into its entries."""
+    listing.entries = _parse_cached(read_text(listing.path), listing, diagnostics)
+    if not listing.entries:
+        diagnostics.warning("this listing holds no papers", Location(display_path(listing.path)))
 
 
 # Parsed listings by content, kept across rebuilds of a long-lived process (`mkdocs serve`):

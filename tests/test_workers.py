@@ -105,6 +105,38 @@ def test_topics_scored_and_features_read_in_two_processes_are_the_same(monkeypat
         assert (ours != theirs).nnz == 0 and ours.shape == theirs.shape
 
 
+def test_listings_read_in_two_processes_are_the_same(monkeypatch, small_content):
+    from generator import catalog, pipeline
+    from generator.diagnostics import Diagnostics
+
+    (small_content / "sources" / "empty.txt").write_text("Daily Papers\n", encoding="utf-8")  # two warnings
+
+    def read() -> tuple[list, list[str], set[str]]:
+        diagnostics = Diagnostics()
+        monkeypatch.setattr(catalog, "_IDS", {})
+        monkeypatch.setattr(catalog, "_CLEANED", {})
+        g = pipeline.read_content(small_content, diagnostics)
+        papers = [(p.id, p.title, p.abstract, p.sources, p.origins) for p in g.papers]
+        return papers, [str(d) for d in diagnostics.items], {e.title for x in g.listings for e in x.entries}
+
+    alone = read()
+    monkeypatch.setattr(pipeline, "READ_SPLIT_MIN_BYTES", 0)
+    monkeypatch.setattr(pipeline, "can_fork", lambda: True)
+    forked = []
+    monkeypatch.setattr(pipeline, "Forked", lambda work: forked.append(1) or Forked(work))
+    here = []
+    read_entries = pipeline.read_entries
+    # Slow enough that the helper, started a little later, takes listings too.
+    monkeypatch.setattr(pipeline, "read_entries",
+                        lambda listing, found: here.append(listing.id) or time.sleep(0.1) or read_entries(listing, found))
+    together = read()
+    assert forked == [1] and together == alone
+    assert any("empty.txt" in d for d in alone[1]) and alone[0]
+    assert len(here) == 1  # of the two listings: the helper read the other
+    # The helper's paper ids were handed over with its entries: none is worked out again.
+    assert set(catalog._IDS) == alone[2]
+
+
 def test_pages_made_with_a_helper_process_are_the_same(monkeypatch, small_content):
     from generator import pipeline
 
