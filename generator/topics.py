@@ -536,9 +536,9 @@ def assign_topics(
                 diagnostics.error(f"unknown topic '{tid}' in topics of '{pid}'{hint}", edit.location)
         for tid in sorted(set(edit.add) & set(edit.remove)):
             diagnostics.error(f"topic '{tid}' is both added and removed for '{pid}'", edit.location)
-    scores, alongside_results = _rule_scores(papers, taxonomy, alongside)
-    for paper, paper_scores in zip(papers, scores):
-        paper.topics = _choose(paper, paper_scores, taxonomy, manual.get(paper.id), known, diagnostics)
+    tags, alongside_results = _rule_tags(papers, taxonomy, manual, known, diagnostics, alongside)
+    for paper, paper_tags in zip(papers, tags):
+        paper.topics = paper_tags
     return alongside_results
 
 
@@ -549,33 +549,45 @@ SPLIT_MIN_PAPERS = 2000
 # Papers a process scores at a time when two share a long list.
 PAPERS_PER_CLAIM = 100
 
-_Scores = list[dict[str, tuple[float, list[str]]]]
 
+def _rule_tags(
+    papers: list[Paper], taxonomy: Taxonomy, manual: dict[str, ManualTopics], known: set[str],
+    diagnostics: Diagnostics, alongside: Callable[[list[range]], _T] | None,
+) -> tuple[list[list[TopicTag]], list[_T]]:
+    """The topic tags of each paper (scored by the rules, then chosen with the hand edits),
+    and what *alongside* returned in each process (see :func:`assign_topics`).  For a long
+    list a forked process, where that is safe, shares the work, a few papers at a time;
+    warnings keep the order of the papers."""
 
-def _rule_scores(
-    papers: list[Paper], taxonomy: Taxonomy, alongside: Callable[[list[range]], _T] | None
-) -> tuple[_Scores, list[_T]]:
-    """The rule scores of each paper, and what *alongside* returned in each process (see
-    :func:`assign_topics`).  For a long list a forked process, where that is safe, shares
-    the scoring, a few papers at a time."""
-
-    def score(part: list[Paper]) -> _Scores:
-        return [taxonomy._score_normalised(clause_text(p.title), clause_text(p.abstract)) for p in part]
+    def tag(part: list[Paper], found: Diagnostics) -> list[list[TopicTag]]:
+        return [
+            _choose(p, taxonomy._score_normalised(clause_text(p.title), clause_text(p.abstract)), taxonomy,
+                    manual.get(p.id), known, found)
+            for p in part
+        ]
 
     if len(papers) < SPLIT_MIN_PAPERS or not can_fork():
-        return score(papers), [alongside([range(len(papers))])] if alongside else []
+        return tag(papers, diagnostics), [alongside([range(len(papers))])] if alongside else []
     cursor = SharedCursor(len(papers), PAPERS_PER_CLAIM)
 
-    def share() -> tuple[dict[int, _Scores], list[_T]]:
-        scored = {claim.start: score(papers[claim.start : claim.stop]) for claim in cursor.claims()}
-        ranges = [range(start, start + len(part)) for start, part in scored.items()]
-        return scored, [alongside(ranges)] if alongside else []
+    def share() -> tuple[dict[int, tuple[list[list[TopicTag]], list]], list[_T]]:
+        done = {}
+        for claim in cursor.claims():
+            found = Diagnostics()
+            done[claim.start] = (tag(papers[claim.start : claim.stop], found), found.items)
+        ranges = [range(start, start + len(part)) for start, (part, _) in done.items()]
+        return done, [alongside(ranges)] if alongside else []
 
     helper = Forked(share)
-    scored, mine = share()
+    done, mine = share()
     theirs, their_results = helper.result()
-    scored.update(theirs)
-    return [scores for start in sorted(scored) for scores in scored[start]], mine + their_results
+    done.update(theirs)
+    tags: list[list[TopicTag]] = []
+    for start in sorted(done):
+        part, items = done[start]
+        tags += part
+        diagnostics.items.extend(items)
+    return tags, mine + their_results
 
 
 def _choose(

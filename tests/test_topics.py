@@ -332,6 +332,26 @@ def test_without_a_fallback_an_unmatched_paper_is_a_warning(tmp_path, monkeypatc
     assert p.topics == []
 
 
+def test_tags_and_warnings_made_in_two_processes_keep_the_order_of_the_papers(tmp_path, monkeypatch):
+    from generator.workers import Forked
+
+    tax, _ = load(tmp_path, monkeypatch, "topics:\n  - {id: a, name: A, description: A., match: {phrases: [x]}}\n")
+    papers = [paper(f"p{i}", "X marks" if i % 2 else "Nothing here") for i in range(6)]
+    alone = assign(tax, papers)
+    alone_tags = [tags(p) for p in papers]
+    assert alone == [f"warning: paper 'p{i}' matches no topic and the taxonomy has no fallback topic" for i in (0, 2, 4)]
+    monkeypatch.setattr(topics_module, "SPLIT_MIN_PAPERS", 2)
+    monkeypatch.setattr(topics_module, "PAPERS_PER_CLAIM", 1)
+    monkeypatch.setattr(topics_module, "can_fork", lambda: True)
+    forked = []
+    monkeypatch.setattr(topics_module, "Forked", lambda work: forked.append(1) or Forked(work))
+    score = Taxonomy._score_normalised
+    # Slow enough that the helper, started a little later, takes papers too.
+    monkeypatch.setattr(Taxonomy, "_score_normalised", lambda *a: time.sleep(0.05) or score(*a))
+    again = [paper(p.id, p.title) for p in papers]
+    assert assign(tax, again) == alone and [tags(p) for p in again] == alone_tags and forked == [1]
+
+
 def test_assignment_is_deterministic(taxonomy):
     def run(order: list[int]) -> dict[str, list]:
         base = [
