@@ -220,6 +220,9 @@ print(json.dumps({"cold": cold, "warm": warm}))
 
 
 def run(code: str, *args: str) -> dict:
+    # The step before may have written hundreds of MB (a site, a docs folder) that the
+    # kernel is still writing back: flushed first, so that it does not run during this one.
+    os.sync()
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
     # Measured as installed: compiled modules are kept, as Python does unless told not to
     # (an environment saying so would make every run compile the project again).

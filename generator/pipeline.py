@@ -77,8 +77,9 @@ def read_content(content_dir: Path, diagnostics: Diagnostics, *, for_related: bo
     """Read, merge, curate and tag all content, recording (not raising) every problem, so
     that ``readinglist check`` can report on content the build would refuse.
 
-    *for_related*: related papers are computed next; the processes that score topics read
-    the papers' features for them too, from the words they have just normalised."""
+    *for_related*: related papers are computed next; where two processes share the topic
+    rules, each reads the features of the papers it scored for them too, from the words it
+    has just normalised."""
     content_dir = Path(content_dir)
     listings = find_listings(content_dir, diagnostics)
     _read_listings(listings, diagnostics)
@@ -97,8 +98,9 @@ def read_content(content_dir: Path, diagnostics: Diagnostics, *, for_related: bo
         def read(ranges: list[range]) -> Any:
             return related.read_features(texts, [range(2 * r.start, 2 * r.stop) for r in ranges])
 
-        related.remember_features(texts, assign_topics(visible, taxonomy, curation.manual_topics, diagnostics,
-                                                       alongside=read))
+        readings = assign_topics(visible, taxonomy, curation.manual_topics, diagnostics, alongside=read)
+        if readings:  # else related papers read the features themselves, later
+            related.remember_features(texts, readings)
     return Gathered(listings, papers, taxonomy, curation, entry_count, entry_count - len(catalog))
 
 

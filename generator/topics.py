@@ -524,9 +524,10 @@ def assign_topics(
     errors at the edit's location.
 
     *alongside*, if given, is more work on the same papers that reads what scoring has
-    just normalised (the features of related papers): each process that takes part in
-    scoring calls it with the ranges of *papers* it scored, and what it returns comes back
-    in the list this returns, this process's first."""
+    just normalised (the features of related papers), worth doing here when a forked
+    process shares the scoring: then each of the two calls it with the ranges of *papers*
+    it scored, and what it returns comes back in the list this returns, this process's
+    first.  Otherwise it is not called, and the list is empty."""
     known = {t.id for t in taxonomy.topics}
     for pid in sorted(manual):
         edit = manual[pid]
@@ -567,7 +568,7 @@ def _rule_tags(
         ]
 
     if len(papers) < SPLIT_MIN_PAPERS or not can_fork():
-        return tag(papers, diagnostics), [alongside([range(len(papers))])] if alongside else []
+        return tag(papers, diagnostics), []
     cursor = SharedCursor(len(papers), PAPERS_PER_CLAIM)
 
     def share() -> tuple[dict[int, tuple[list[list[TopicTag]], list]], list[_T]]:
