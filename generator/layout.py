@@ -83,13 +83,13 @@ class PendingLayout:
 
 
 def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None = None, *,
-                 background: bool = True) -> PendingLayout:
+                 background: bool = True, lowest_priority: bool = False) -> PendingLayout:
     """Start laying out the papers *ids* (rows of *matrix*); see :func:`compute_layout`.
 
     A cached layout is ready at once.  Otherwise, with *background* and where forking is
-    safe, t-SNE or SVD runs in a forked process of lowest priority, on the other core when
-    the build leaves it idle, while the caller goes on (computing related papers, making
-    pages); else it runs when the result is asked for.
+    safe, t-SNE or SVD runs in a forked process, on the other core, while the caller goes
+    on (computing related papers, making pages); with *lowest_priority* it only takes the
+    time the rest of the build leaves idle.  Else it runs when the result is asked for.
     """
     key = layout_key(ids, matrix)
     if key in _MEMORY:
@@ -110,7 +110,7 @@ def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None =
         return _coordinates(matrix)
 
     if background and can_fork():
-        return PendingLayout(key, ids, cache_file, background=Forked(work, background=True))
+        return PendingLayout(key, ids, cache_file, background=Forked(work, background=lowest_priority))
     return PendingLayout(key, ids, cache_file, work=work)
 
 

@@ -46,8 +46,11 @@ def test_layout_made_in_a_forked_process_is_the_same(monkeypatch, tmp_path: Path
     monkeypatch.setattr(layout, "Forked", lambda work, **kw: started.append(kw) or Forked(work, **kw))
     pending = layout.start_layout(ids, _matrix(60), tmp_path)
     away = pending.result()
-    # At the lowest priority: the layout only takes time the build's other work leaves.
-    assert started == [{"background": True}] and away.positions == here.positions and away.method == here.method
+    assert started == [{"background": False}] and away.positions == here.positions and away.method == here.method
+    layout.clear_cache()
+    # At the lowest priority if asked: the layout only takes the time other work leaves.
+    assert layout.start_layout(ids, _matrix(60), lowest_priority=True).result().positions == here.positions
+    assert started[1:] == [{"background": True}]
     assert not away.cached and compute_layout(ids, _matrix(60), tmp_path).cached  # stored as usual
 
 
