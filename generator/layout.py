@@ -83,13 +83,15 @@ class PendingLayout:
 
 
 def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None = None, *,
-                 background: bool = True, lowest_priority: bool = False) -> PendingLayout:
+                 background: bool = True) -> PendingLayout:
     """Start laying out the papers *ids* (rows of *matrix*); see :func:`compute_layout`.
 
     A cached layout is ready at once.  Otherwise, with *background* and where forking is
     safe, t-SNE or SVD runs in a forked process, on the other core, while the caller goes
-    on (computing related papers, making pages); with *lowest_priority* it only takes the
-    time the rest of the build leaves idle.  Else it runs when the result is asked for.
+    on (computing related papers, making pages); a quick SVD layout (above TSNE_LIMIT
+    papers) only takes the time the rest of the build leaves idle, while a t-SNE, much of
+    the work of a smaller build, is not left waiting.  Else it runs when the result is
+    asked for.
     """
     key = layout_key(ids, matrix)
     if key in _MEMORY:
@@ -110,7 +112,7 @@ def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None =
         return _coordinates(matrix)
 
     if background and can_fork():
-        return PendingLayout(key, ids, cache_file, background=Forked(work, background=lowest_priority))
+        return PendingLayout(key, ids, cache_file, background=Forked(work, background=len(ids) > TSNE_LIMIT))
     return PendingLayout(key, ids, cache_file, work=work)
 
 

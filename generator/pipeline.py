@@ -20,7 +20,7 @@ from .catalog import build_catalog, prepare_entries, remember_prepared
 from .diagnostics import ContentError, Diagnostics
 from .models import Listing, Paper, Site
 from .overrides import Curation, apply_curation, load_curation
-from .layout import TSNE_LIMIT, Layout, PendingLayout, start_layout
+from .layout import Layout, PendingLayout, start_layout
 from .related import RelatedOptions, compute_related, text_vectors
 from .render import Renderer
 from .sources import find_listings, load_listings, read_entries
@@ -240,12 +240,12 @@ def produce(plan: Plan, *, parallel: bool = True) -> Iterator[tuple[str, str | b
         return [_layout_note(layout)]
 
 
-def _start_layout(plan: Plan, *, background: bool, lowest_priority: bool = False) -> PendingLayout:
+def _start_layout(plan: Plan, *, background: bool) -> PendingLayout:
     # The layout needs only the text vectors, the first half of computing related papers:
     # started before the other half, in a forked process it runs beside it.
     papers, options = plan.view.visible, plan.options
     return start_layout([p.id for p in papers], text_vectors(papers, options.related), options.cache_dir,
-                        background=background, lowest_priority=lowest_priority)
+                        background=background)
 
 
 def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
@@ -271,9 +271,7 @@ def _make_shared(plan: Plan) -> Iterator[tuple[str, str | bytes]]:
     # The pages and files that need neither related papers nor the map are made in the
     # moments the work before the paper pages leaves the second core idle.
     static = Forked(static_share, background=True)
-    # A quick SVD layout (above TSNE_LIMIT papers) can wait for idle moments too; a t-SNE
-    # is much of the work, and is not left waiting.
-    pending = _start_layout(plan, background=True, lowest_priority=len(view.visible) > TSNE_LIMIT)
+    pending = _start_layout(plan, background=True)
     compute_related(g.papers, options.related)
     papers = view.visible
     cursor = SharedCursor(len(papers), PAGES_PER_CLAIM)

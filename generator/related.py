@@ -305,9 +305,10 @@ def _feature_occurrences(texts: list[str]) -> _Occurrences:
     takes part of them, with words of its own numbering, merged afterwards.  Texts read
     already (see :func:`read_features`) are not read again.
     """
-    key = tuple(texts)
-    if key in _READ:
-        return _READ.pop(key)
+    if _READ:  # (a tuple of every text is only made when something was read ahead)
+        ahead = _READ.pop(tuple(texts), None)
+        if ahead is not None:
+            return ahead
     if len(texts) < _SPLIT_MIN_TEXTS or not can_fork():
         return _occurrences_of(texts, [range(len(texts))])
     cursor = SharedCursor(len(texts), _TEXTS_PER_CLAIM)
