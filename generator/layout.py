@@ -134,12 +134,17 @@ def _coordinates(matrix: sp.csr_matrix) -> tuple[np.ndarray, str]:
         # Too little to lay out: a circle keeps the dots apart.
         angles = np.arange(n) * (2 * math.pi / max(n, 1))
         return np.c_[np.cos(angles), np.sin(angles)], "circle"
-    # One thread: multi-threaded sums may differ in the last bit from run to run.
+    if n > TSNE_LIMIT:
+        import scipy.sparse.linalg  # noqa: F401 - loads the BLAS that ARPACK uses
+    else:
+        from sklearn.decomposition import TruncatedSVD
+        from sklearn.manifold import TSNE
+    # One thread: multi-threaded sums may differ in the last bit from run to run, and the
+    # build's other process has the other core.  Limits apply to the thread pools (OpenMP,
+    # BLAS) loaded when they are set, hence the imports above.
     with threadpool_limits(limits=1):
         if n > TSNE_LIMIT:
             return _two_components(matrix), "SVD"
-        from sklearn.decomposition import TruncatedSVD
-        from sklearn.manifold import TSNE
 
         components = min(50, n - 1, matrix.shape[1] - 1)
         reduced = TruncatedSVD(n_components=components, random_state=0, n_iter=7).fit_transform(matrix)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -75,6 +77,35 @@ def test_large_corpus_uses_the_cheaper_layout(monkeypatch):
     layout.clear_cache()
     result = compute_layout([f"p{i}" for i in range(50)], _matrix(50))
     assert result.method == "SVD" and len(result.positions) == 50
+
+
+_THREADS_PROBE = """
+import json, numpy as np, scipy.sparse as sp, threadpoolctl
+from generator import layout
+seen = []
+limits = threadpoolctl.threadpool_limits
+class Probe(limits):
+    def __enter__(self):
+        super().__enter__()
+        seen.append(sorted((i["internal_api"], i["num_threads"]) for i in threadpoolctl.threadpool_info()))
+        return self
+threadpoolctl.threadpool_limits = Probe
+rng = np.random.default_rng(0)
+matrix = sp.csr_matrix(rng.random((40, 30)))
+layout._coordinates(matrix)
+layout.TSNE_LIMIT = 10
+layout._coordinates(matrix)
+print(json.dumps(seen))
+"""
+
+
+def test_layout_uses_one_thread_of_every_pool():
+    # Beside MkDocs, the layout has one core: OpenMP (t-SNE) or BLAS (ARPACK) threads would
+    # take the other process's.  Run in a fresh process, where nothing has loaded them yet.
+    out = subprocess.run([sys.executable, "-c", _THREADS_PROBE], capture_output=True, text=True, check=True)
+    tsne, svd = json.loads(out.stdout)
+    assert ["openmp", 1] in tsne and ["openblas", 1] in tsne and ["openblas", 1] in svd
+    assert all(threads == 1 for _, threads in tsne + svd)
 
 
 def test_tiny_corpora_do_not_fail():
