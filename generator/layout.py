@@ -15,10 +15,15 @@ import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import numpy as np
-import scipy.sparse as sp
+
+# Importing scipy.sparse takes a tenth of a second (it builds a copy of numpy's namespace):
+# it is imported where first needed, so that a process that only reads and tags the content
+# (MkDocs' own under `mkdocs build`, whose pages are made in a forked process) never does.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from .workers import Forked, can_fork
 
@@ -41,6 +46,8 @@ _MEMORY: dict[str, Layout] = {}
 
 def layout_key(ids: list[str], matrix: sp.csr_matrix) -> str:
     """A hash of everything the layout depends on."""
+    import scipy.sparse as sp
+
     h = hashlib.sha256(f"v{LAYOUT_VERSION}|{TSNE_LIMIT}".encode())
     for pid in ids:
         h.update(pid.encode() + b"\0")
@@ -93,6 +100,8 @@ def start_layout(ids: list[str], matrix: sp.csr_matrix, cache_dir: Path | None =
     the work of a smaller build, is not left waiting.  Else it runs when the result is
     asked for.
     """
+    import scipy.sparse as sp
+
     key = layout_key(ids, matrix)
     if key in _MEMORY:
         hit = _MEMORY[key]

@@ -25,10 +25,15 @@ import json
 import re
 from collections import OrderedDict
 from dataclasses import asdict, dataclass
-from typing import Any, Callable, Iterable
+from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import numpy as np
-import scipy.sparse as sp
+
+# Importing scipy.sparse takes a tenth of a second (it builds a copy of numpy's namespace):
+# it is imported where first needed, so that a process that only reads and tags the content
+# (MkDocs' own under `mkdocs build`, whose pages are made in a forked process) never does.
+if TYPE_CHECKING:
+    import scipy.sparse as sp
 
 from .memory import collection_paused
 from .models import Paper, Related
@@ -200,6 +205,8 @@ def text_vectors(papers: list[Paper], options: RelatedOptions | None = None) -> 
     """The unit-length text vectors that similarity is computed from, one row per paper in
     the order given (float32 CSR), for other views of the same similarity such as a map of
     the papers.  Served from the same cache as compute_related."""
+    import scipy.sparse as sp
+
     options = options or RelatedOptions()
     ordered = _sorted_unique(papers)
     matrix, _ = _vectors(ordered, options)
@@ -515,6 +522,8 @@ def _count_features(texts: list[tuple[str, str]]) -> tuple[sp.csr_matrix, sp.csr
 
 def _frequencies(rows: np.ndarray, columns: np.ndarray, counts: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
     """CSR matrix (float32, sorted indices) of 1 + ln(count) at each (row, column)."""
+    import scipy.sparse as sp
+
     data = (1.0 + np.log(counts.astype(np.float64))).astype(np.float32)
     matrix = sp.csr_matrix((data, (rows, columns)), shape=shape)
     matrix.sort_indices()
@@ -526,6 +535,8 @@ def _weigh(
 ) -> tuple[sp.csr_matrix, np.ndarray]:
     """Unit-length text vectors (full text plus the weighted title block) without the
     ubiquitous features, and the names of their columns."""
+    import scipy.sparse as sp
+
     if not len(vocabulary):
         return sp.csr_matrix(full.shape, dtype=np.float32), vocabulary
     df = np.bincount(full.indices, minlength=full.shape[1])
@@ -543,6 +554,8 @@ def _weigh(
 
 def _l2_normalize(matrix: sp.csr_matrix) -> sp.csr_matrix:
     """Rows scaled to unit length (rows of zeros stay zero)."""
+    import scipy.sparse as sp
+
     matrix = sp.csr_matrix(matrix)
     norms = np.sqrt(np.asarray(matrix.multiply(matrix).sum(axis=1)).ravel())
     norms[norms == 0] = 1.0
@@ -633,6 +646,8 @@ class _Ranker:
         topic_weight: float,
         options: RelatedOptions,
     ) -> None:
+        import scipy.sparse as sp
+
         # A column found in one paper only adds to no product of two papers, so products
         # (and shared terms) leave it out; every other sum keeps its terms and their order.
         shared = np.flatnonzero(np.bincount(matrix.indices, minlength=matrix.shape[1]) > 1)

@@ -87,6 +87,23 @@ def test_output_is_identical_whatever_the_hash_seed():
     assert len(digests) == 1
 
 
+_PLAN_ONLY = """
+import sys
+from generator.pipeline import plan_site
+import generator.plugin  # noqa: F401
+plan = plan_site(sys.argv[1], sys.argv[2])
+print(len(plan.pages), sorted(name for name in sys.modules if name.split(".")[0] in ("scipy", "sklearn")))
+"""
+
+
+def test_reading_and_tagging_the_content_loads_no_scipy():
+    # MkDocs' own process only plans the site (its pages are made in a forked one): it is
+    # spared the tenth of a second that importing scipy.sparse takes.
+    out = subprocess.run([sys.executable, "-c", _PLAN_ONLY, str(CONTENT), str(TEMPLATES)], capture_output=True,
+                         text=True, cwd=ROOT, check=True).stdout.split(maxsplit=1)
+    assert int(out[0]) > 300 and out[1].strip() == "[]"
+
+
 def test_nothing_is_written_into_docs_dir(built_site: Path):
     assert sorted(p.relative_to(ROOT / "docs").as_posix() for p in (ROOT / "docs").rglob("*")) == ["about.md"]
 
